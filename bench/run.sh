@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# Builds the C benchmarks in bench/ against Debian's libuv and against rsuv,
+# runs them alternately R times and prints a markdown table of medians.
+#
+#   bench/run.sh [-r N] [--quick] [--libuv-only] [--best] [--keep] [BENCH...]
+#
+#   -r N          runs per library per benchmark (default 5)
+#   --quick       R=3 and smaller iteration counts
+#   --libuv-only  use Debian's libuv in both columns (validates the harness)
+#   --best        report the best (max) run instead of the median
+#   --keep        keep the temp dir (binaries + raw logs) and print its path
+#   BENCH...      subset of: loop-idle timers async queue-work
+#
+# Environment:
+#   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
+#                           include/uv.h) instead of building into build/prefix
+#   CC, BENCH_CFLAGS        compiler and flags (default: cc, -O2), same for both
+#   BENCH_TIMEOUT           seconds before a single run is killed (default 300)
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+benchdir=$root/bench
+all_benches=(loop-idle timers async queue-work)
+
+runs=5
+quick=0
+libuv_only=0
+keep=0
+stat=median
+benches=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -r) [ $# -ge 2 ] || { echo "-r needs a number" >&2; exit 64; }
+        runs=$2; shift 2 ;;
+    -r*) runs=${1#-r}; shift ;;
+    --quick) quick=1; shift ;;
+    --libuv-only) libuv_only=1; shift ;;
+    --keep) keep=1; shift ;;
+    --best) stat=best; shift ;;
+    -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
+    -*) echo "unknown option: $1" >&2; exit 64 ;;
+    *) benches+=("$1"); shift ;;
+  esac
+done
+case $runs in ''|*[!0-9]*|0) echo "-r wants a positive integer" >&2; exit 64 ;; esac
+[ ${#benches[@]} -gt 0 ] || benches=("${all_benches[@]}")
+for b in "${benches[@]}"; do
+  [ -f "$benchdir/$b.c" ] || { echo "no such benchmark: $b" >&2; exit 64; }
+done
+
+# Iteration counts (argument to each program); empty = program default.
+declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='')
+if [ $quick = 1 ]; then
+  [ "$runs" = 5 ] && runs=3
+  count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000)
+fi
+
+cc=${CC:-cc}
+cflags=${BENCH_CFLAGS:--O2}
+timeout_s=${BENCH_TIMEOUT:-300}
+log() { echo "bench: $*" >&2; }
+
+# --- the two libraries -------------------------------------------------------
+sys_cflags=$(pkg-config --cflags libuv)
+sys_libs=$(pkg-config --libs libuv)
+if [ $libuv_only = 1 ]; then
+  ours_prefix=
+  log "--libuv-only: Debian's libuv in both columns"
+elif [ -n "${RSUV_BENCH_OURS_PREFIX:-}" ]; then
+  ours_prefix=$(cd "$RSUV_BENCH_OURS_PREFIX" && pwd)
+  log "rsuv from RSUV_BENCH_OURS_PREFIX=$ours_prefix"
+else
+  log "building rsuv and installing into build/prefix"
+  "$root/scripts/install.sh" "$root/build/prefix" >&2
+  ours_prefix=$root/build/prefix
+fi
+if [ -n "$ours_prefix" ]; then
+  for f in include/uv.h lib/libuv.so.1; do
+    [ -e "$ours_prefix/$f" ] || { echo "missing $ours_prefix/$f" >&2; exit 1; }
+  done
+fi
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/rsuv-bench.XXXXXX")
+if [ $keep = 1 ]; then
+  trap 'log "kept $tmp"' EXIT
+else
+  trap 'rm -rf "$tmp"' EXIT
+fi
+mkdir -p "$tmp/libuv" "$tmp/rsuv" "$tmp/log"
+
+# --- build -------------------------------------------------------------------
+for b in "${benches[@]}"; do
+  # shellcheck disable=SC2086
+  $cc $cflags -o "$tmp/libuv/$b" "$benchdir/$b.c" $sys_cflags $sys_libs
+  if [ -n "$ours_prefix" ]; then
+    # shellcheck disable=SC2086
+    $cc $cflags -I "$ours_prefix/include" -o "$tmp/rsuv/$b" "$benchdir/$b.c" \
+      -L "$ours_prefix/lib" -luv -lpthread
+  else
+    cp "$tmp/libuv/$b" "$tmp/rsuv/$b"
+  fi
+done
+
+# Environment for each column; make sure the rsuv binaries really load ours.
+libuv_env=(env -u LD_LIBRARY_PATH -u LD_PRELOAD)
+if [ -n "$ours_prefix" ]; then
+  rsuv_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$ours_prefix/lib")
+  resolved=$("${rsuv_env[@]}" ldd "$tmp/rsuv/${benches[0]}" | awk '/libuv\.so/ {print $3}')
+  case $resolved in
+    "$ours_prefix"/lib/*) ;;
+    *) echo "rsuv binary resolves libuv to '$resolved', not $ours_prefix/lib" >&2; exit 1 ;;
+  esac
+else
+  rsuv_env=("${libuv_env[@]}")
+fi
+
+# --- run ---------------------------------------------------------------------
+if command -v timeout >/dev/null; then tmo=(timeout "$timeout_s"); else tmo=(); fi
+results=$tmp/results   # lines: <lib> <bench> <figure> <value|FAIL>
+: > "$results"
+failed=0
+
+run_one() { # lib bench round
+  local lib=$1 b=$2 r=$3 out=$tmp/log/$1.$2.$3 rc=0 envv
+  if [ "$lib" = libuv ]; then envv=("${libuv_env[@]}"); else envv=("${rsuv_env[@]}"); fi
+  # shellcheck disable=SC2086
+  "${envv[@]}" "${tmo[@]}" "$tmp/$lib/$b" ${count[$b]} > "$out.out" 2> "$out.err" || rc=$?
+  if [ $rc != 0 ]; then
+    failed=1
+    log "FAIL: $lib $b (round $r) exited with $rc; stderr:"
+    sed 's/^/    /' "$out.err" >&2
+    echo "$lib $b * FAIL" >> "$results"
+    return
+  fi
+  awk -v lib="$lib" 'NF == 3 && $3 ~ /^[0-9.]+$/ {print lib, $1, $2, $3; n++}
+                     END {exit n == 0}' "$out.out" >> "$results" || {
+    failed=1; log "FAIL: $lib $b (round $r) printed no figures"
+    echo "$lib $b * FAIL" >> "$results"; }
+}
+
+for ((r = 1; r <= runs; r++)); do
+  for b in "${benches[@]}"; do
+    log "round $r/$runs: $b"
+    # Alternate which library goes first to spread machine noise.
+    if ((r % 2)); then order=(libuv rsuv); else order=(rsuv libuv); fi
+    for lib in "${order[@]}"; do run_one "$lib" "$b" "$r"; done
+  done
+done
+
+# --- report ------------------------------------------------------------------
+version_of() { # lib -> version reported by uv_version_string()
+  cat "$tmp"/log/"$1".*.err 2>/dev/null | sed -n 's/.*(libuv \(.*\))$/\1/p' | head -n 1
+}
+ours_desc=${ours_prefix:-"Debian libuv (--libuv-only)"}
+echo
+echo "libuv $(version_of libuv) (system) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs"
+echo
+python3 - "$results" "$stat" "${benches[@]}" <<'EOF'
+import sys, statistics
+path, stat, order = sys.argv[1], sys.argv[2], sys.argv[3:]
+pick = max if stat == "best" else statistics.median
+vals, figs, fails = {}, {}, set()
+for line in open(path):
+    lib, bench, fig, v = line.split()
+    if v == "FAIL":
+        fails.add((lib, bench))
+        continue
+    figs.setdefault(bench, [])
+    if fig not in figs[bench]:
+        figs[bench].append(fig)
+    vals.setdefault((lib, bench, fig), []).append(float(v))
+def fmt(x):
+    return f"{x:,.0f}"
+print("| benchmark | figure | libuv | rsuv | rsuv/libuv |")
+print("|---|---|---:|---:|---:|")
+for bench in order:
+    for fig in figs.get(bench, ["*"]):
+        cell = {}
+        for lib in ("libuv", "rsuv"):
+            xs = vals.get((lib, bench, fig))
+            cell[lib] = None if (lib, bench) in fails or not xs else pick(xs)
+        a, b = cell["libuv"], cell["rsuv"]
+        ratio = f"{b / a:.2f}x" if a and b else "-"
+        print(f"| {bench} | {fig} | {fmt(a) if a is not None else 'FAIL'} | "
+              f"{fmt(b) if b is not None else 'FAIL'} | {ratio} |")
+EOF
+exit $failed

@@ -1,0 +1,19 @@
+//! libuv's C ABI over the rsuv engine.
+//!
+//! Each module holds the `extern "C"` functions of one libuv area, named as in
+//! libuv's documentation (`uv_timer_start` lives in `timer.rs`). The functions
+//! translate between caller-owned C structs and the engine in `rsuv-core`; all
+//! `unsafe` of the project outside the OS layer lives here, each block with a
+//! `// SAFETY:` reason.
+
+pub mod abi;
+pub mod r#async;
+pub mod errors;
+pub mod handle;
+pub mod r#loop;
+pub mod loop_watcher;
+pub mod misc;
+pub mod stubs;
+pub mod thread;
+pub mod threadpool;
+pub mod timer;

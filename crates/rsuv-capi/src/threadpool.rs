@@ -1,0 +1,98 @@
+//! `uv_queue_work`, `uv_cancel` and `uv_library_shutdown`: the C face of the
+//! engine's process-wide thread pool.
+
+use crate::abi::*;
+use crate::r#loop::with_loop;
+use rsuv_core::error::{UV_EBUSY, UV_EINVAL};
+use rsuv_core::threadpool;
+use std::ffi::c_int;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Runs on a pool thread.
+fn run_work(token: usize) {
+    let req = token as *mut uv_work_t;
+    // SAFETY: the request stays valid until its after_work_cb; work_cb was
+    // checked non-null at submission and is not touched by the loop thread.
+    unsafe {
+        if let Some(cb) = (*req).work_cb {
+            cb(req);
+        }
+    }
+}
+
+/// Runs on the loop thread.
+fn after_work(token: usize, status: i32) {
+    let req = token as *mut uv_work_t;
+    // SAFETY: the request is valid until this callback returns.
+    unsafe {
+        if let Some(cb) = (*req).after_work_cb {
+            cb(req, status);
+        }
+    }
+}
+
+/// # Safety
+/// `lp` is an initialized loop; `req` stays valid until `after_work_cb`.
+#[no_mangle]
+pub unsafe extern "C" fn uv_queue_work(
+    lp: *mut uv_loop_t,
+    req: *mut uv_work_t,
+    work_cb: uv_work_cb,
+    after_work_cb: uv_after_work_cb,
+) -> c_int {
+    if work_cb.is_none() || req.is_null() {
+        return UV_EINVAL;
+    }
+    // SAFETY: per the contract.
+    let shared = unsafe {
+        with_loop(lp, |l| {
+            l.req_started();
+            Arc::clone(l.shared())
+        })
+    };
+    let Some(shared) = shared else {
+        return UV_EINVAL;
+    };
+    // SAFETY: req is writable; filled in before the pool can see it.
+    unsafe {
+        (*req).req.type_ = UV_WORK;
+        (*req).loop_ = lp;
+        (*req).work_cb = work_cb;
+        (*req).after_work_cb = after_work_cb;
+    }
+    threadpool::submit(req as usize, run_work, after_work, shared);
+    0
+}
+
+/// Cancels a thread-pool request that has not started running.
+///
+/// # Safety
+/// `req` points to a request.
+#[no_mangle]
+pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
+    if req.is_null() {
+        return UV_EINVAL;
+    }
+    // SAFETY: per the contract.
+    match unsafe { (*req).type_ } {
+        UV_WORK | UV_FS | UV_GETADDRINFO | UV_GETNAMEINFO | UV_RANDOM => {
+            if threadpool::cancel(req as usize) {
+                0
+            } else {
+                UV_EBUSY
+            }
+        }
+        _ => UV_EINVAL,
+    }
+}
+
+/// Releases global resources: joins the pool threads. Only the first call
+/// does anything; libuv must not be used afterwards.
+#[no_mangle]
+pub extern "C" fn uv_library_shutdown() {
+    static DONE: AtomicBool = AtomicBool::new(false);
+    if !DONE.swap(true, Ordering::AcqRel) {
+        threadpool::shutdown();
+    }
+}

@@ -1,0 +1,949 @@
+//! One event loop: its handles, timers, watcher queues, closing list and
+//! poller, and `run`, which drives them in libuv 1.52's order.
+//!
+//! The engine never calls C directly: each callback goes through the
+//! [`Host`] the C layer passes to [`run`], with the caller's struct address.
+//! `run` takes the loop in a `RefCell` and holds no borrow while a callback
+//! runs, so callbacks may re-enter the loop (stop a timer, close a handle,
+//! even run the loop again).
+
+use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, REF};
+use crate::sys::clock;
+use crate::sys::poller::{Poller, Waker};
+use crate::threadpool::Completion;
+use crate::timer::TimerHeap;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// The C layer's side of the callbacks: each gets the handle's token.
+pub trait Host {
+    /// The loop's active handle and request counts changed; called before
+    /// callbacks so C code reading the loop's public counters sees them.
+    fn sync(&self, active_handles: u32, active_reqs: u32);
+    fn timer(&self, handle: Token);
+    /// An idle, prepare or check callback.
+    fn watcher(&self, kind: Kind, handle: Token);
+    /// The loop was woken: clear the async handle's pending flag and call
+    /// its callback if it was set.
+    fn async_wakeup(&self, handle: Token);
+    fn close(&self, handle: Token);
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunMode {
+    Default,
+    Once,
+    NoWait,
+}
+
+/// `uv_metrics_t`'s counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Metrics {
+    pub loop_count: u64,
+    pub events: u64,
+    pub events_waiting: u64,
+}
+
+/// The part of a loop other threads may touch: its wakeup and the queue of
+/// finished thread-pool jobs.
+pub struct Shared {
+    waker: Waker,
+    wake_pending: AtomicBool,
+    completions: Mutex<Vec<Completion>>,
+    idle_time: AtomicU64,
+    poll_entry: AtomicU64,
+}
+
+impl Shared {
+    /// Wakes the loop. Wakeups coalesce: only the first since the loop last
+    /// looked costs a system call.
+    pub fn wake(&self) {
+        if !self.wake_pending.swap(true, Ordering::SeqCst) {
+            self.waker.wake();
+        }
+    }
+
+    pub(crate) fn complete(&self, c: Completion) {
+        self.completions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(c);
+        self.wake();
+    }
+
+    /// Nanoseconds spent blocked in the poller (`uv_metrics_idle_time`).
+    pub fn idle_time(&self) -> u64 {
+        let mut t = self.idle_time.load(Ordering::Acquire);
+        let entry = self.poll_entry.load(Ordering::Acquire);
+        if entry > 0 {
+            t += clock::hrtime().saturating_sub(entry);
+        }
+        t
+    }
+}
+
+const WAKER_TOKEN: u64 = u64::MAX;
+const IDLE: usize = 0;
+const PREPARE: usize = 1;
+const CHECK: usize = 2;
+
+fn watcher_queue(kind: Kind) -> Option<usize> {
+    match kind {
+        Kind::Idle => Some(IDLE),
+        Kind::Prepare => Some(PREPARE),
+        Kind::Check => Some(CHECK),
+        _ => None,
+    }
+}
+
+pub struct Loop {
+    handles: Registry,
+    time: u64,
+    timer_seq: u64,
+    timers: TimerHeap,
+    ready: Vec<HandleId>,
+    /// Started idle/prepare/check handles, newest first as in libuv.
+    watchers: [VecDeque<HandleId>; 3],
+    epoch: u64,
+    asyncs: Vec<HandleId>,
+    /// Handles waiting for their close callback; runs newest first.
+    closing: Vec<HandleId>,
+    active_handles: u32,
+    active_reqs: u32,
+    stop: bool,
+    metrics: Metrics,
+    idle_time_metrics: bool,
+    block_sigprof: bool,
+    /// Descriptors registered by handles besides the loop's own waker.
+    io_watchers: usize,
+    poller: Poller,
+    shared: Arc<Shared>,
+    scratch: Vec<HandleId>,
+    done_scratch: Vec<Completion>,
+}
+
+impl Loop {
+    pub fn new() -> io::Result<Loop> {
+        let poller = Poller::new()?;
+        let waker = Waker::new()?;
+        poller.add_readable(waker.fd(), WAKER_TOKEN)?;
+        Ok(Loop {
+            handles: Registry::new(),
+            time: clock::loop_time_ms(),
+            timer_seq: 0,
+            timers: TimerHeap::default(),
+            ready: Vec::new(),
+            watchers: Default::default(),
+            epoch: 0,
+            asyncs: Vec::new(),
+            closing: Vec::new(),
+            active_handles: 0,
+            active_reqs: 0,
+            stop: false,
+            metrics: Metrics::default(),
+            idle_time_metrics: false,
+            block_sigprof: false,
+            io_watchers: 0,
+            poller,
+            shared: Arc::new(Shared {
+                waker,
+                wake_pending: AtomicBool::new(false),
+                completions: Mutex::new(Vec::new()),
+                idle_time: AtomicU64::new(0),
+                poll_entry: AtomicU64::new(0),
+            }),
+            scratch: Vec::new(),
+            done_scratch: Vec::new(),
+        })
+    }
+
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    // ---- loop state ------------------------------------------------------
+
+    pub fn now(&self) -> u64 {
+        self.time
+    }
+
+    pub fn update_time(&mut self) {
+        self.time = clock::loop_time_ms();
+    }
+
+    pub fn stop(&mut self) {
+        self.stop = true;
+    }
+
+    pub fn active_handles(&self) -> u32 {
+        self.active_handles
+    }
+
+    pub fn active_reqs(&self) -> u32 {
+        self.active_reqs
+    }
+
+    /// Handles initialized and not yet fully closed.
+    pub fn handle_count(&self) -> usize {
+        self.handles.len()
+    }
+
+    pub fn alive(&self) -> bool {
+        self.active_handles > 0 || self.active_reqs > 0 || !self.closing.is_empty()
+    }
+
+    pub fn backend_fd(&self) -> i32 {
+        self.poller.raw_fd()
+    }
+
+    /// How long the poll phase would block: -1 forever, else milliseconds.
+    pub fn backend_timeout(&self) -> i32 {
+        if !self.stop
+            && (self.active_handles > 0 || self.active_reqs > 0)
+            && self.watchers[IDLE].is_empty()
+            && self.closing.is_empty()
+        {
+            self.next_timeout()
+        } else {
+            0
+        }
+    }
+
+    fn next_timeout(&self) -> i32 {
+        match self.timers.next_due() {
+            None => -1,
+            Some(due) if due <= self.time => 0,
+            Some(due) => (due - self.time).min(i32::MAX as u64) as i32,
+        }
+    }
+
+    pub fn metrics(&self) -> Metrics {
+        self.metrics
+    }
+
+    pub fn set_idle_time_metrics(&mut self, on: bool) {
+        self.idle_time_metrics = on;
+    }
+
+    /// Keeps SIGPROF from interrupting the poll (`UV_LOOP_BLOCK_SIGNAL`).
+    pub fn set_block_sigprof(&mut self, on: bool) {
+        self.block_sigprof = on;
+    }
+
+    // ---- handles -----------------------------------------------------------
+
+    /// Registers a new handle; async handles are active from the start.
+    pub fn init_handle(&mut self, token: Token, kind: Kind) -> HandleId {
+        let id = self.handles.insert(token, kind);
+        if kind == Kind::Async {
+            self.asyncs.push(id);
+            self.activate(id);
+        }
+        id
+    }
+
+    /// Whether `id` is the live handle whose struct is at `token`.
+    pub fn is_handle(&self, id: HandleId, token: Token) -> bool {
+        self.handles.get(id, token).is_some()
+    }
+
+    fn flags(&self, id: HandleId) -> u8 {
+        self.handles.rec(id).flags
+    }
+
+    pub fn is_active(&self, id: HandleId) -> bool {
+        self.flags(id) & ACTIVE != 0
+    }
+
+    pub fn has_ref(&self, id: HandleId) -> bool {
+        self.flags(id) & REF != 0
+    }
+
+    pub fn is_closing(&self, id: HandleId) -> bool {
+        self.flags(id) & CLOSING != 0
+    }
+
+    /// Marks a handle active; it keeps the loop alive while referenced.
+    pub fn activate(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if r.flags & ACTIVE != 0 {
+            return;
+        }
+        r.flags |= ACTIVE;
+        if r.flags & REF != 0 {
+            self.active_handles += 1;
+        }
+    }
+
+    pub fn deactivate(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if r.flags & ACTIVE == 0 {
+            return;
+        }
+        r.flags &= !ACTIVE;
+        if r.flags & REF != 0 {
+            self.active_handles -= 1;
+        }
+    }
+
+    pub fn ref_handle(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if r.flags & REF != 0 {
+            return;
+        }
+        r.flags |= REF;
+        if r.flags & (ACTIVE | CLOSING) == ACTIVE {
+            self.active_handles += 1;
+        }
+    }
+
+    pub fn unref_handle(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if r.flags & REF == 0 {
+            return;
+        }
+        r.flags &= !REF;
+        if r.flags & (ACTIVE | CLOSING) == ACTIVE {
+            self.active_handles -= 1;
+        }
+    }
+
+    /// Starts closing a handle: stops it now, queues its close callback.
+    /// Returns false if it was closing already.
+    pub fn close(&mut self, id: HandleId) -> bool {
+        if self.is_closing(id) {
+            return false;
+        }
+        match self.handles.rec(id).kind {
+            Kind::Timer => self.timer_stop(id),
+            Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
+            Kind::Async => {
+                self.asyncs.retain(|&a| a != id);
+                self.deactivate(id);
+            }
+            Kind::Other => self.deactivate(id),
+        }
+        self.handles.rec_mut(id).flags |= CLOSING;
+        self.closing.push(id);
+        true
+    }
+
+    /// Tokens of every handle not yet fully closed, in init order (`uv_walk`).
+    pub fn handle_tokens(&self) -> Vec<Token> {
+        self.handles
+            .iter()
+            .map(|id| self.handles.rec(id).token)
+            .collect()
+    }
+
+    /// `(token, referenced, active)` of every handle, in init order.
+    pub fn handle_states(&self) -> Vec<(Token, bool, bool)> {
+        self.handles
+            .iter()
+            .map(|id| {
+                let r = self.handles.rec(id);
+                (r.token, r.flags & REF != 0, r.flags & ACTIVE != 0)
+            })
+            .collect()
+    }
+
+    // ---- requests ----------------------------------------------------------
+
+    /// A request is in flight: it keeps the loop alive until it completes.
+    pub fn req_started(&mut self) {
+        self.active_reqs += 1;
+    }
+
+    // ---- timers ------------------------------------------------------------
+
+    pub fn timer_start(&mut self, id: HandleId, timeout: u64, repeat: u64) {
+        self.timer_stop(id);
+        let due = self.time.saturating_add(timeout);
+        let seq = self.timer_seq;
+        self.timer_seq += 1;
+        let r = self.handles.rec_mut(id);
+        r.due = due;
+        r.repeat = repeat;
+        self.timers.push(id, due, seq);
+        self.activate(id);
+    }
+
+    pub fn timer_stop(&mut self, id: HandleId) {
+        if self.timers.remove(id) {
+            self.deactivate(id);
+        }
+        // A timer collected as due but not yet called back must not fire.
+        self.handles.rec_mut(id).ready = false;
+    }
+
+    /// Restarts a repeating timer with its repeat as timeout; a timer
+    /// without repeat is left as it is.
+    pub fn timer_again(&mut self, id: HandleId) {
+        let repeat = self.handles.rec(id).repeat;
+        if repeat != 0 {
+            self.timer_start(id, repeat, repeat);
+        }
+    }
+
+    pub fn timer_set_repeat(&mut self, id: HandleId, repeat: u64) {
+        self.handles.rec_mut(id).repeat = repeat;
+    }
+
+    pub fn timer_repeat(&self, id: HandleId) -> u64 {
+        self.handles.rec(id).repeat
+    }
+
+    pub fn timer_due_in(&self, id: HandleId) -> u64 {
+        self.handles.rec(id).due.saturating_sub(self.time)
+    }
+
+    // ---- idle, prepare, check ----------------------------------------------
+
+    pub fn watcher_start(&mut self, id: HandleId) {
+        if self.is_active(id) {
+            return;
+        }
+        let Some(q) = watcher_queue(self.handles.rec(id).kind) else {
+            return;
+        };
+        self.handles.rec_mut(id).start_epoch = self.epoch;
+        self.watchers[q].push_front(id);
+        self.activate(id);
+    }
+
+    pub fn watcher_stop(&mut self, id: HandleId) {
+        if !self.is_active(id) {
+            return;
+        }
+        if let Some(q) = watcher_queue(self.handles.rec(id).kind) {
+            if let Some(i) = self.watchers[q].iter().position(|&h| h == id) {
+                self.watchers[q].remove(i);
+            }
+        }
+        self.deactivate(id);
+    }
+}
+
+// ---- running ----------------------------------------------------------------
+
+fn sync<H: Host>(l: &Loop, host: &H) {
+    host.sync(l.active_handles, l.active_reqs);
+}
+
+/// Runs the loop (`uv_run`). Returns whether it is still alive.
+pub fn run<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
+    let mut alive = {
+        let mut l = lp.borrow_mut();
+        let alive = l.alive();
+        if !alive {
+            l.update_time();
+        }
+        alive
+    };
+    // DEFAULT runs due timers before the first iteration, as libuv always has.
+    if mode == RunMode::Default && alive && !lp.borrow().stop {
+        lp.borrow_mut().update_time();
+        run_timers(lp, host);
+    }
+    while alive && !lp.borrow().stop {
+        let can_sleep = lp.borrow().watchers[IDLE].is_empty();
+        run_watchers(lp, host, IDLE, Kind::Idle);
+        run_watchers(lp, host, PREPARE, Kind::Prepare);
+        let timeout = {
+            let mut l = lp.borrow_mut();
+            l.metrics.loop_count += 1;
+            if (mode == RunMode::Once && can_sleep) || mode == RunMode::Default {
+                l.backend_timeout()
+            } else {
+                0
+            }
+        };
+        poll(lp, host, timeout);
+        run_watchers(lp, host, CHECK, Kind::Check);
+        run_closing(lp, host);
+        lp.borrow_mut().update_time();
+        run_timers(lp, host);
+        alive = lp.borrow().alive();
+        if mode != RunMode::Default {
+            break;
+        }
+    }
+    lp.borrow_mut().stop = false;
+    alive
+}
+
+fn run_timers<H: Host>(lp: &RefCell<Loop>, host: &H) {
+    let mut ready = {
+        let mut l = lp.borrow_mut();
+        if l.timers.next_due().is_none_or(|due| due > l.time) {
+            return;
+        }
+        let now = l.time;
+        let mut ready = std::mem::take(&mut l.ready);
+        while let Some(id) = l.timers.pop_due(now) {
+            l.deactivate(id);
+            l.handles.rec_mut(id).ready = true;
+            ready.push(id);
+        }
+        ready
+    };
+    for &id in &ready {
+        let token = {
+            let mut l = lp.borrow_mut();
+            // Stopped (or restarted) by an earlier callback of this round.
+            if !l.handles.is_live(id) || !l.handles.rec(id).ready {
+                continue;
+            }
+            l.handles.rec_mut(id).ready = false;
+            l.timer_again(id);
+            sync(&l, host);
+            l.handles.rec(id).token
+        };
+        host.timer(token);
+    }
+    ready.clear();
+    let mut l = lp.borrow_mut();
+    if l.ready.capacity() < ready.capacity() {
+        l.ready = ready;
+    }
+}
+
+fn run_watchers<H: Host>(lp: &RefCell<Loop>, host: &H, queue: usize, kind: Kind) {
+    let (mut batch, epoch) = {
+        let mut l = lp.borrow_mut();
+        if l.watchers[queue].is_empty() {
+            return;
+        }
+        l.epoch += 1;
+        let epoch = l.epoch;
+        let mut batch = std::mem::take(&mut l.scratch);
+        batch.extend(l.watchers[queue].iter().copied());
+        (batch, epoch)
+    };
+    for &id in &batch {
+        let token = {
+            let l = lp.borrow();
+            if !l.handles.is_live(id) {
+                continue;
+            }
+            let r = l.handles.rec(id);
+            // Stopped by an earlier callback, or started during this phase.
+            if r.kind != kind || r.flags & ACTIVE == 0 || r.start_epoch >= epoch {
+                continue;
+            }
+            r.token
+        };
+        host.watcher(kind, token);
+    }
+    batch.clear();
+    let mut l = lp.borrow_mut();
+    if l.scratch.capacity() < batch.capacity() {
+        l.scratch = batch;
+    }
+}
+
+fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
+    let mut closing = {
+        let mut l = lp.borrow_mut();
+        if l.closing.is_empty() {
+            return;
+        }
+        std::mem::take(&mut l.closing)
+    };
+    while let Some(id) = closing.pop() {
+        let token = {
+            let mut l = lp.borrow_mut();
+            let token = l.handles.rec(id).token;
+            l.unref_handle(id);
+            l.handles.remove(id);
+            sync(&l, host);
+            token
+        };
+        // The record is gone first: the callback may free the struct.
+        host.close(token);
+    }
+    let mut l = lp.borrow_mut();
+    if l.closing.is_empty() {
+        l.closing = closing;
+    }
+}
+
+/// The poll phase: waits up to `timeout` ms for I/O or a wakeup.
+fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
+    {
+        let l = lp.borrow();
+        // Nothing but our own wakeup can be ready: its flag tells without a
+        // system call.
+        if timeout == 0 && l.io_watchers == 0 {
+            let woken = l.shared.wake_pending.load(Ordering::Acquire);
+            drop(l);
+            if woken {
+                process_wakeup(lp, host);
+            }
+            return;
+        }
+    }
+    let mut timeout = timeout;
+    // With idle-time metrics on, first look without blocking, so events
+    // already waiting are counted as such.
+    let mut user_timeout = None;
+    {
+        let l = lp.borrow();
+        if l.idle_time_metrics && timeout != 0 {
+            user_timeout = Some(timeout);
+            timeout = 0;
+        }
+    }
+    loop {
+        let (base, woken) = {
+            let mut l = lp.borrow_mut();
+            let base = l.time;
+            let measure = l.idle_time_metrics && timeout != 0;
+            if measure {
+                l.shared
+                    .poll_entry
+                    .store(clock::hrtime(), Ordering::Release);
+            }
+            let block = l.block_sigprof;
+            let woken = match l.poller.wait(timeout, block) {
+                Ok(mut ready) => ready.any(|r| r.token == WAKER_TOKEN && r.readable),
+                Err(_) => false,
+            };
+            if measure {
+                let entry = l.shared.poll_entry.swap(0, Ordering::AcqRel);
+                if entry > 0 {
+                    let spent = clock::hrtime().saturating_sub(entry);
+                    l.shared.idle_time.fetch_add(spent, Ordering::AcqRel);
+                }
+            }
+            l.update_time();
+            if woken {
+                l.metrics.events += 1;
+                if user_timeout.is_some() {
+                    l.metrics.events_waiting += 1;
+                }
+            }
+            (base, woken)
+        };
+        if woken {
+            process_wakeup(lp, host);
+            return;
+        }
+        if let Some(t) = user_timeout.take() {
+            timeout = t;
+            continue;
+        }
+        match timeout {
+            0 => return,
+            -1 => continue,
+            _ => {
+                // Woken early (a signal, or the coarse clock): wait out the rest.
+                let elapsed = lp.borrow().time.saturating_sub(base);
+                let left = i64::from(timeout) - elapsed as i64;
+                if left <= 0 {
+                    return;
+                }
+                timeout = left as i32;
+            }
+        }
+    }
+}
+
+/// Delivers finished thread-pool jobs, then the async handles' callbacks.
+fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H) {
+    let mut done = {
+        let mut l = lp.borrow_mut();
+        l.shared.wake_pending.store(false, Ordering::SeqCst);
+        l.shared.waker.drain();
+        let mut done = std::mem::take(&mut l.done_scratch);
+        std::mem::swap(
+            &mut done,
+            &mut *l
+                .shared
+                .completions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        l.active_reqs -= done.len() as u32;
+        sync(&l, host);
+        done
+    };
+    for c in done.drain(..) {
+        (c.done)(c.token, c.status);
+    }
+    let mut batch = {
+        let mut l = lp.borrow_mut();
+        if l.done_scratch.capacity() < done.capacity() {
+            l.done_scratch = done;
+        }
+        let mut batch = std::mem::take(&mut l.scratch);
+        batch.extend(l.asyncs.iter().copied());
+        batch
+    };
+    for &id in &batch {
+        let token = {
+            let l = lp.borrow();
+            if !l.handles.is_live(id) || l.handles.rec(id).kind != Kind::Async || l.is_closing(id) {
+                continue;
+            }
+            l.handles.rec(id).token
+        };
+        host.async_wakeup(token);
+    }
+    batch.clear();
+    let mut l = lp.borrow_mut();
+    if l.scratch.capacity() < batch.capacity() {
+        l.scratch = batch;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::RefCell;
+
+    /// Records callbacks as (kind, token) and runs a per-token action with
+    /// the loop, the way C callbacks re-enter it.
+    struct TestHost<'a> {
+        lp: &'a RefCell<Loop>,
+        log: RefCell<Vec<(&'static str, Token)>>,
+        action: Box<dyn Fn(&RefCell<Loop>, &'static str, Token) + 'a>,
+    }
+
+    impl<'a> TestHost<'a> {
+        fn new(lp: &'a RefCell<Loop>) -> Self {
+            Self::with(lp, |_, _, _| {})
+        }
+        fn with(
+            lp: &'a RefCell<Loop>,
+            f: impl Fn(&RefCell<Loop>, &'static str, Token) + 'a,
+        ) -> Self {
+            TestHost {
+                lp,
+                log: RefCell::new(Vec::new()),
+                action: Box::new(f),
+            }
+        }
+        fn record(&self, what: &'static str, t: Token) {
+            self.log.borrow_mut().push((what, t));
+            (self.action)(self.lp, what, t);
+        }
+        fn take(&self) -> Vec<(&'static str, Token)> {
+            std::mem::take(&mut self.log.borrow_mut())
+        }
+    }
+
+    impl Host for TestHost<'_> {
+        fn sync(&self, _: u32, _: u32) {}
+        fn timer(&self, t: Token) {
+            self.record("timer", t)
+        }
+        fn watcher(&self, kind: Kind, t: Token) {
+            let what = match kind {
+                Kind::Idle => "idle",
+                Kind::Prepare => "prepare",
+                _ => "check",
+            };
+            self.record(what, t)
+        }
+        fn async_wakeup(&self, t: Token) {
+            self.record("async", t)
+        }
+        fn close(&self, t: Token) {
+            self.record("close", t)
+        }
+    }
+
+    fn new_loop() -> RefCell<Loop> {
+        RefCell::new(Loop::new().unwrap())
+    }
+
+    #[test]
+    fn empty_loop_returns_at_once() {
+        let lp = new_loop();
+        let host = TestHost::new(&lp);
+        assert!(!run(&lp, RunMode::Default, &host));
+        assert!(host.take().is_empty());
+    }
+
+    #[test]
+    fn equal_timers_fire_in_start_order_and_repeat() {
+        let lp = new_loop();
+        let (a, b, c) = {
+            let mut l = lp.borrow_mut();
+            let a = l.init_handle(1, Kind::Timer);
+            let b = l.init_handle(2, Kind::Timer);
+            let c = l.init_handle(3, Kind::Timer);
+            l.timer_start(b, 0, 0);
+            l.timer_start(a, 0, 0);
+            l.timer_start(c, 0, 1);
+            (a, b, c)
+        };
+        let host = TestHost::new(&lp);
+        assert!(
+            run(&lp, RunMode::NoWait, &host),
+            "repeating timer keeps it alive"
+        );
+        assert_eq!(host.take(), vec![("timer", 2), ("timer", 1), ("timer", 3)]);
+        let mut l = lp.borrow_mut();
+        assert!(!l.is_active(a) && !l.is_active(b) && l.is_active(c));
+        l.timer_stop(c);
+        assert!(!l.alive());
+    }
+
+    #[test]
+    fn timer_stopped_by_earlier_callback_does_not_fire() {
+        let lp = new_loop();
+        let b = {
+            let mut l = lp.borrow_mut();
+            let a = l.init_handle(1, Kind::Timer);
+            let b = l.init_handle(2, Kind::Timer);
+            l.timer_start(a, 0, 0);
+            l.timer_start(b, 0, 0);
+            b
+        };
+        let host = TestHost::with(&lp, move |lp, _, t| {
+            if t == 1 {
+                lp.borrow_mut().timer_stop(b);
+            }
+        });
+        run(&lp, RunMode::Default, &host);
+        assert_eq!(host.take(), vec![("timer", 1)]);
+    }
+
+    #[test]
+    fn phases_run_in_libuv_order_and_close_runs_newest_first() {
+        let lp = new_loop();
+        {
+            let mut l = lp.borrow_mut();
+            let i = l.init_handle(10, Kind::Idle);
+            let p = l.init_handle(20, Kind::Prepare);
+            let c = l.init_handle(30, Kind::Check);
+            let t = l.init_handle(40, Kind::Timer);
+            l.watcher_start(c);
+            l.watcher_start(p);
+            l.watcher_start(i);
+            l.timer_start(t, 0, 0);
+        }
+        // The first callback closes everything, so the iteration ends the run.
+        let host = TestHost::with(&lp, |lp, what, _| {
+            if what == "timer" {
+                let mut l = lp.borrow_mut();
+                let ids: Vec<_> = l.handles.iter().collect();
+                for id in ids {
+                    l.close(id);
+                }
+            }
+        });
+        // NOWAIT does not run the pre-loop timers: one whole iteration.
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(
+            host.take(),
+            vec![("idle", 10), ("prepare", 20), ("check", 30), ("timer", 40)]
+        );
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(
+            host.take(),
+            vec![("close", 40), ("close", 30), ("close", 20), ("close", 10)]
+        );
+        assert_eq!(lp.borrow().handle_count(), 0);
+    }
+
+    #[test]
+    fn watchers_run_newest_first_and_late_starters_wait() {
+        let lp = new_loop();
+        let late = {
+            let mut l = lp.borrow_mut();
+            let a = l.init_handle(1, Kind::Idle);
+            let b = l.init_handle(2, Kind::Idle);
+            let late = l.init_handle(3, Kind::Idle);
+            l.watcher_start(a);
+            l.watcher_start(b);
+            late
+        };
+        let host = TestHost::with(&lp, move |lp, _, t| {
+            if t == 2 {
+                lp.borrow_mut().watcher_start(late);
+            }
+        });
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("idle", 2), ("idle", 1)]);
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("idle", 3), ("idle", 2), ("idle", 1)]);
+    }
+
+    #[test]
+    fn unref_handle_does_not_keep_loop_alive() {
+        let lp = new_loop();
+        {
+            let mut l = lp.borrow_mut();
+            let t = l.init_handle(1, Kind::Timer);
+            l.timer_start(t, 60_000, 0);
+            assert!(l.alive());
+            l.unref_handle(t);
+            assert!(!l.alive());
+            assert!(l.is_active(t));
+        }
+        let host = TestHost::new(&lp);
+        assert!(!run(&lp, RunMode::Default, &host));
+    }
+
+    #[test]
+    fn backend_timeout_follows_libuv() {
+        let lp = new_loop();
+        let mut l = lp.borrow_mut();
+        assert_eq!(l.backend_timeout(), 0, "nothing active");
+        let a = l.init_handle(1, Kind::Async);
+        assert_eq!(l.backend_timeout(), -1, "active, no timers");
+        let t = l.init_handle(2, Kind::Timer);
+        l.timer_start(t, 5_000, 0);
+        let left = l.backend_timeout();
+        assert!(left > 4_000 && left <= 5_000);
+        let i = l.init_handle(3, Kind::Idle);
+        l.watcher_start(i);
+        assert_eq!(l.backend_timeout(), 0, "idle handles keep polling");
+        l.watcher_stop(i);
+        l.close(a);
+        assert_eq!(l.backend_timeout(), 0, "closing handles keep polling");
+    }
+
+    #[test]
+    fn async_wakeup_from_another_thread_unblocks_poll() {
+        let lp = new_loop();
+        let shared = {
+            let mut l = lp.borrow_mut();
+            l.init_handle(7, Kind::Async);
+            Arc::clone(l.shared())
+        };
+        let t = std::thread::spawn(move || shared.wake());
+        let host = TestHost::with(&lp, |lp, _, t| {
+            let mut l = lp.borrow_mut();
+            let ids: Vec<_> = l.handles.iter().collect();
+            if t == 7 {
+                for id in ids {
+                    l.close(id);
+                }
+            }
+        });
+        assert!(!run(&lp, RunMode::Default, &host));
+        t.join().unwrap();
+        assert_eq!(host.take(), vec![("async", 7), ("close", 7)]);
+    }
+
+    #[test]
+    fn stop_ends_run_after_the_iteration() {
+        let lp = new_loop();
+        {
+            let mut l = lp.borrow_mut();
+            let i = l.init_handle(1, Kind::Idle);
+            l.watcher_start(i);
+        }
+        let host = TestHost::with(&lp, |lp, _, _| lp.borrow_mut().stop());
+        assert!(run(&lp, RunMode::Default, &host));
+        assert_eq!(host.take().len(), 1);
+        assert!(!lp.borrow().stop, "the stop flag is cleared on return");
+    }
+}

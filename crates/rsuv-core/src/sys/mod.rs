@@ -1,0 +1,9 @@
+//! The OS layer: the only part of the engine that talks to the kernel.
+//!
+//! Everything above this module is portable, safe Rust. Linux is served by
+//! epoll (readiness), an eventfd (cross-thread wakeups) and the monotonic
+//! clocks; another backend (io_uring, kqueue) would replace `poller.rs` behind
+//! the same small interface.
+
+pub mod clock;
+pub mod poller;

@@ -1,0 +1,160 @@
+//! Readiness polling (epoll) and the cross-thread wakeup (eventfd).
+
+use rustix::buffer::spare_capacity;
+use rustix::event::epoll;
+use rustix::event::{eventfd, EventfdFlags};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::time::Timespec;
+use std::io;
+
+/// The epoll instance of one loop.
+pub struct Poller {
+    epfd: OwnedFd,
+    events: Vec<epoll::Event>,
+}
+
+/// One readiness report: the token given at registration and the event bits.
+#[derive(Clone, Copy, Debug)]
+pub struct Ready {
+    pub token: u64,
+    pub readable: bool,
+}
+
+impl Poller {
+    pub fn new() -> io::Result<Poller> {
+        let epfd = epoll::create(epoll::CreateFlags::CLOEXEC)?;
+        Ok(Poller {
+            epfd,
+            events: Vec::with_capacity(1024),
+        })
+    }
+
+    /// The epoll descriptor, for `uv_backend_fd`.
+    pub fn raw_fd(&self) -> i32 {
+        self.epfd.as_raw_fd()
+    }
+
+    /// Registers `fd` for readability, reported with `token`.
+    pub fn add_readable(&self, fd: impl AsFd, token: u64) -> io::Result<()> {
+        epoll::add(
+            &self.epfd,
+            fd,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::IN,
+        )?;
+        Ok(())
+    }
+
+    /// Waits up to `timeout_ms` (-1: forever, 0: don't block) and returns
+    /// the reports. An interrupted wait returns no reports. With
+    /// `block_sigprof`, SIGPROF is held off during the wait (a sampling
+    /// profiler would otherwise wake the loop constantly).
+    pub fn wait(
+        &mut self,
+        timeout_ms: i32,
+        block_sigprof: bool,
+    ) -> io::Result<impl Iterator<Item = Ready> + '_> {
+        let _blocked = block_sigprof.then(SigprofBlock::new);
+        let ts;
+        let timeout = if timeout_ms < 0 {
+            None
+        } else {
+            ts = Timespec {
+                tv_sec: i64::from(timeout_ms / 1000),
+                tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
+            };
+            Some(&ts)
+        };
+        self.events.clear();
+        match epoll::wait(&self.epfd, spare_capacity(&mut self.events), timeout) {
+            Ok(_) | Err(Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        Ok(self.events.iter().map(|e| {
+            // Copy out of the packed kernel struct before use.
+            let (data, flags) = (e.data, e.flags);
+            Ready {
+                token: data.u64(),
+                readable: flags.contains(epoll::EventFlags::IN),
+            }
+        }))
+    }
+}
+
+/// Blocks SIGPROF for the calling thread while alive.
+struct SigprofBlock {
+    old: libc::sigset_t,
+}
+
+impl SigprofBlock {
+    fn new() -> SigprofBlock {
+        // SAFETY: sigset_t is plain data that sigemptyset initializes; the
+        // calls only change this thread's mask, restored on drop.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            let mut old: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGPROF);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, &mut old);
+            SigprofBlock { old }
+        }
+    }
+}
+
+impl Drop for SigprofBlock {
+    fn drop(&mut self) {
+        // SAFETY: restores the mask saved in new().
+        unsafe {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &self.old, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Wakes a loop from any thread: an eventfd registered in the loop's epoll set.
+pub struct Waker {
+    fd: OwnedFd,
+}
+
+impl Waker {
+    pub fn new() -> io::Result<Waker> {
+        let fd = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)?;
+        Ok(Waker { fd })
+    }
+
+    pub fn fd(&self) -> &OwnedFd {
+        &self.fd
+    }
+
+    /// Makes the eventfd readable. Failure is only possible when the counter
+    /// would overflow, in which case it is readable already.
+    pub fn wake(&self) {
+        let _ = rustix::io::write(&self.fd, &1u64.to_ne_bytes());
+    }
+
+    /// Resets the eventfd to unreadable.
+    pub fn drain(&self) {
+        let mut buf = [0u8; 8];
+        let _ = rustix::io::read(&self.fd, &mut buf);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waker_wakes_poller() {
+        let mut p = Poller::new().unwrap();
+        let w = Waker::new().unwrap();
+        p.add_readable(w.fd(), 7).unwrap();
+        assert_eq!(p.wait(0, false).unwrap().count(), 0);
+        w.wake();
+        let got: Vec<_> = p.wait(1000, false).unwrap().collect();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].token, 7);
+        assert!(got[0].readable);
+        w.drain();
+        assert_eq!(p.wait(0, false).unwrap().count(), 0);
+    }
+}

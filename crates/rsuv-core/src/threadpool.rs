@@ -1,0 +1,189 @@
+//! The process-wide thread pool behind `uv_queue_work` (and, later, file
+//! system and DNS requests), shared by every loop.
+//!
+//! Jobs run first-in first-out on `UV_THREADPOOL_SIZE` threads (default 4,
+//! at most 1024), started on first use. A finished or cancelled job is posted
+//! to its loop's completion queue and the loop is woken; the done callback
+//! then runs on the loop's thread.
+
+use crate::event_loop::Shared;
+use crate::handle::Token;
+use std::collections::VecDeque;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+
+/// Runs on a pool thread with the request's token.
+pub type WorkFn = fn(Token);
+/// Runs on the loop thread with the request's token and status
+/// (0, or `CANCELED`).
+pub type DoneFn = fn(Token, i32);
+
+/// The status a cancelled job completes with (`UV_ECANCELED`).
+pub const CANCELED: i32 = -125;
+
+const DEFAULT_THREADS: usize = 4;
+const MAX_THREADS: usize = 1024;
+const STACK_SIZE: usize = 8 << 20;
+
+/// A finished job waiting for its done callback on the loop thread.
+pub struct Completion {
+    pub token: Token,
+    pub status: i32,
+    pub done: DoneFn,
+}
+
+struct Job {
+    token: Token,
+    work: WorkFn,
+    done: DoneFn,
+    target: Arc<Shared>,
+}
+
+struct State {
+    jobs: VecDeque<Job>,
+    threads: Vec<JoinHandle<()>>,
+    started: bool,
+    shutdown: bool,
+    idle: usize,
+}
+
+struct Pool {
+    state: Mutex<State>,
+    cond: Condvar,
+}
+
+static POOL: Pool = Pool {
+    state: Mutex::new(State {
+        jobs: VecDeque::new(),
+        threads: Vec::new(),
+        started: false,
+        shutdown: false,
+        idle: 0,
+    }),
+    cond: Condvar::new(),
+};
+
+fn lock() -> MutexGuard<'static, State> {
+    // A job never runs under the lock, so a poisoned lock still holds a
+    // consistent queue.
+    POOL.state.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The pool size `UV_THREADPOOL_SIZE` asks for, with libuv's bounds.
+pub fn configured_size(env: Option<&str>) -> usize {
+    match env.and_then(|s| s.trim().parse::<u64>().ok()) {
+        Some(0) => 1,
+        Some(n) => (n as usize).min(MAX_THREADS),
+        None => DEFAULT_THREADS,
+    }
+}
+
+fn start_threads(state: &mut State) {
+    state.started = true;
+    let n = configured_size(std::env::var("UV_THREADPOOL_SIZE").ok().as_deref());
+    for _ in 0..n {
+        let spawned = std::thread::Builder::new()
+            .name("libuv-worker".into())
+            .stack_size(STACK_SIZE)
+            .spawn(worker);
+        // Like libuv, a pool that cannot get its threads cannot make progress.
+        match spawned {
+            Ok(t) => state.threads.push(t),
+            Err(_) => std::process::abort(),
+        }
+    }
+}
+
+fn worker() {
+    loop {
+        let job = {
+            let mut s = lock();
+            loop {
+                if let Some(job) = s.jobs.pop_front() {
+                    break job;
+                }
+                if s.shutdown {
+                    return;
+                }
+                s.idle += 1;
+                s = POOL.cond.wait(s).unwrap_or_else(|e| e.into_inner());
+                s.idle -= 1;
+            }
+        };
+        (job.work)(job.token);
+        job.target.complete(Completion {
+            token: job.token,
+            status: 0,
+            done: job.done,
+        });
+    }
+}
+
+/// Queues `work` to run on the pool; `done` follows on `target`'s loop.
+pub fn submit(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>) {
+    let mut s = lock();
+    if !s.started {
+        start_threads(&mut s);
+    }
+    s.jobs.push_back(Job {
+        token,
+        work,
+        done,
+        target,
+    });
+    if s.idle > 0 {
+        POOL.cond.notify_one();
+    }
+}
+
+/// Cancels the queued job for `token`. Returns false if it is running,
+/// finished or unknown; otherwise its done callback follows with `CANCELED`.
+pub fn cancel(token: Token) -> bool {
+    let job = {
+        let mut s = lock();
+        let Some(i) = s.jobs.iter().position(|j| j.token == token) else {
+            return false;
+        };
+        s.jobs.remove(i)
+    };
+    if let Some(job) = job {
+        job.target.complete(Completion {
+            token,
+            status: CANCELED,
+            done: job.done,
+        });
+    }
+    true
+}
+
+/// Lets the threads finish the queue and joins them (`uv_library_shutdown`).
+pub fn shutdown() {
+    let threads = {
+        let mut s = lock();
+        s.shutdown = true;
+        std::mem::take(&mut s.threads)
+    };
+    POOL.cond.notify_all();
+    for t in threads {
+        let _ = t.join();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_follows_libuv_bounds() {
+        assert_eq!(configured_size(None), 4);
+        assert_eq!(configured_size(Some("0")), 1);
+        assert_eq!(configured_size(Some("8")), 8);
+        assert_eq!(configured_size(Some("100000")), 1024);
+        assert_eq!(configured_size(Some("junk")), 4);
+    }
+
+    #[test]
+    fn canceled_matches_errno() {
+        assert_eq!(CANCELED, -rustix::io::Errno::CANCELED.raw_os_error());
+    }
+}
