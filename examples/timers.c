@@ -12,7 +12,6 @@ static int job_ticks;
 static uint64_t start;
 
 static void gc(uv_timer_t* handle) {
-  (void) handle;
   gc_runs++;
   printf("[%3llu ms] gc: freeing unused objects\n",
          (unsigned long long) (uv_now(handle->loop) - start));

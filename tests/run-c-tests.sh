@@ -11,7 +11,8 @@
 #           LD_LIBRARY_PATH=build/prefix/lib so that it loads OUR libuv.so.1
 #
 # Usage: tests/run-c-tests.sh [--mode ours|libuv|dropin|all] [--skip-install]
-#                             [-j N] [--timeout SECS] [-v] [FILTER]
+#                             [-j N] [--timeout SECS] [-v] [--prefix DIR]
+#                             [FILTER]
 #
 #   FILTER         only sources whose name contains FILTER (e.g. "timer",
 #                  "test-loop", "examples/")
@@ -47,15 +48,22 @@ cflags="-std=gnu11 -g -O1 -Wall -Wextra -Werror -pthread"
 
 usage() { sed -n '2,/^set -uo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; }
 
+need_arg() {
+  if [ "$1" -lt 2 ]; then echo "run-c-tests: $2 needs a value" >&2; exit 2; fi
+}
+
 while [ $# -gt 0 ]; do
   case "$1" in
-    --mode) mode=${2:-}; shift 2 ;;
+    --mode|-j|--timeout|--prefix) need_arg $# "$1" ;;
+  esac
+  case "$1" in
+    --mode) mode=$2; shift 2 ;;
     --mode=*) mode=${1#--mode=}; shift ;;
     --skip-install) skip_install=1; shift ;;
-    -j) jobs=${2:-}; shift 2 ;;
+    -j) jobs=$2; shift 2 ;;
     -j*) jobs=${1#-j}; shift ;;
-    --timeout) timeout_s=${2:-}; shift 2 ;;
-    --prefix) prefix=$(cd "${2:-}" && pwd) || exit 2; skip_install=1; shift 2 ;;
+    --timeout) timeout_s=$2; shift 2 ;;
+    --prefix) prefix=$(cd "$2" && pwd) || exit 2; skip_install=1; shift 2 ;;
     -v) verbose=1; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "run-c-tests: unknown option $1" >&2; usage >&2; exit 2 ;;
@@ -131,12 +139,14 @@ trap 'exit 130' INT TERM
 # Writes "$work/res/IDX" (lines "STATUS MODE") and one log per mode.
 run_one() {
   local name=$1 src=$2 idx=$3
-  local dir="$work/$idx" res="$work/res/$idx.tmp" reason="" st m bin log rc
+  local dir="$work/$idx" res="$work/res/$idx.tmp" reason="" m log deps first
   mkdir -p "$dir/run"
   : > "$res"
   ulimit -c 0
-  if head -n 5 "$src" | grep -q 'rsuv: ours-only:'; then
-    reason=$(head -n 5 "$src" | sed -n 's/.*rsuv: ours-only: *\(.*\)\*\/.*/\1/p' | head -n 1)
+  first=$(head -n 5 "$src")
+  if grep -q 'rsuv: ours-only:' <<<"$first"; then
+    reason=$(sed -n 's/.*rsuv: ours-only: *\(.*\)\*\/.*/\1/p' <<<"$first")
+    reason=${reason%%$'\n'*}
     reason=${reason% }
   fi
 
@@ -148,7 +158,8 @@ run_one() {
       unset UV_THREADPOOL_SIZE
       export RSUV_TEST_MODE="$m"
       if [ -n "$ldp" ]; then export LD_LIBRARY_PATH="$ldp"; else unset LD_LIBRARY_PATH; fi
-      exec timeout -k 5 "$timeout_s" "$bin"
+      timeout -k 5 "$timeout_s" "$bin"
+      exit $?
     ) >>"$log" 2>&1 </dev/null
     rc=$?
     if [ $rc -eq 0 ]; then echo "PASS $m" >>"$res"; return; fi
@@ -184,7 +195,15 @@ run_one() {
         fi
         if want dropin; then
           cp "$log" "$dir/dropin.log"
-          run_bin dropin "$dir/sys" "$dir/dropin.log" "$prefix/lib"
+          # Make sure the unmodified binary really loads OUR libuv.so.1.
+          deps=$(LD_LIBRARY_PATH="$prefix/lib" ldd "$dir/sys" 2>&1)
+          if grep -q "libuv\.so\.1 => $prefix/lib/libuv\.so\.1 " <<<"$deps"; then
+            run_bin dropin "$dir/sys" "$dir/dropin.log" "$prefix/lib"
+          else
+            printf '(the binary does not load %s:)\n%s\n' \
+              "$prefix/lib/libuv.so.1" "$deps" >>"$dir/dropin.log"
+            echo "FAIL dropin" >>"$res"
+          fi
         fi
       else
         echo "(build failed)" >>"$log"

@@ -1,8 +1,12 @@
 /* Async handles: uv_async_init (also with a NULL callback), uv_async_send
  * from the loop thread and from other threads waking a loop blocked in
  * poll, coalescing of sends, closing an async handle from its callback,
- * concurrent sends from many threads, ref/unref. */
+ * sends from a signal handler, concurrent sends from many threads,
+ * ref/unref. */
 #include "test.h"
+
+#include <pthread.h>
+#include <signal.h>
 
 static uv_thread_t loop_thread;
 static int async_count;
@@ -121,6 +125,49 @@ static void test_wakeup(void) {
   close_loop(&loop);
 }
 
+/* ---- uv_async_send from a signal handler (it is async-signal-safe) ---- */
+
+static uv_async_t sig_async;
+static pthread_t loop_pthread;
+
+static void on_sigusr1(int sig) {
+  (void) sig;
+  uv_async_send(&sig_async);
+}
+
+static void signal_thread(void* arg) {
+  (void) arg;
+  uv_sleep(50); /* let the loop block in poll first */
+  ASSERT_EQ(pthread_kill(loop_pthread, SIGUSR1), 0);
+}
+
+static void test_signal_handler(void) {
+  struct sigaction sa;
+  struct sigaction old;
+  uv_loop_t loop;
+  uv_thread_t th;
+
+  ASSERT_OK(uv_loop_init(&loop));
+  memset(&sa, 0, sizeof(sa));
+  sa.sa_handler = on_sigusr1;
+  sigemptyset(&sa.sa_mask);
+  ASSERT_EQ(sigaction(SIGUSR1, &sa, &old), 0);
+
+  async_count = close_count = 0;
+  loop_pthread = pthread_self();
+  ASSERT_OK(uv_async_init(&loop, &sig_async, close_on_async_cb));
+  /* The signal interrupts the loop's poll in this thread; the handler's send
+   * must still be delivered. */
+  ASSERT_OK(uv_thread_create(&th, signal_thread, NULL));
+  ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ASSERT_OK(uv_thread_join(&th));
+  ASSERT_EQ(async_count, 1);
+  ASSERT_EQ(close_count, 1);
+
+  ASSERT_EQ(sigaction(SIGUSR1, &old, NULL), 0);
+  ASSERT_OK(uv_loop_close(&loop));
+}
+
 /* ---- concurrent sends from many threads ---- */
 
 #define NTHREADS 4
@@ -225,6 +272,7 @@ int main(void) {
   loop_thread = uv_thread_self();
   test_basics();
   test_wakeup();
+  test_signal_handler();
   test_many_threads();
   test_several_handles();
   printf("test-async: ok\n");

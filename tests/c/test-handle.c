@@ -76,6 +76,9 @@ static void test_close_deferred(void) {
   /* One iteration runs every pending close callback. */
   ASSERT_EQ(uv_run(&loop, UV_RUN_NOWAIT), 0);
   ASSERT_EQ(close_cb_called, 5);
+  /* "closing or closed": still non-zero after the close callback. */
+  ASSERT_NE(uv_is_closing((uv_handle_t*) &t), 0);
+  ASSERT_NE(uv_is_closing((uv_handle_t*) &async), 0);
   ASSERT_OK(uv_loop_close(&loop));
 }
 

@@ -1,9 +1,12 @@
 /* Event loop API: uv_loop_init/close/configure/new/delete/size,
  * uv_default_loop, uv_run modes and return values, uv_stop, uv_loop_alive,
- * uv_now/uv_update_time, uv_backend_fd/uv_backend_timeout, uv_walk,
+ * uv_now/uv_update_time, uv_backend_fd/uv_backend_timeout (also embedding:
+ * polling the backend fd from outside, then uv_run NOWAIT), uv_walk,
  * uv_loop_get/set_data, uv_metrics_idle_time, uv_loop_close on busy loops. */
 #include "test.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 
 static int counter;
@@ -41,8 +44,14 @@ static void test_init_close(void) {
   ASSERT_EQ(uv_run(&loop, UV_RUN_NOWAIT), 0);
   ASSERT_OK(uv_loop_close(&loop));
 
-  /* The same memory can be initialized again and used normally. */
+  /* The same memory can be initialized again and used normally; uv_loop_init
+   * does not need zeroed memory, and it keeps loop->data (libuv saves it
+   * across its memset, src/unix/loop.c). */
+  memset(&loop, 0xa5, sizeof(loop));
+  loop.data = &counter;
   ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_PTR_EQ(loop.data, &counter);
+  ASSERT_EQ(uv_loop_alive(&loop), 0);
   counter = 0;
   ASSERT_OK(uv_timer_init(&loop, &t));
   ASSERT_OK(uv_timer_start(&t, count_timer_cb, 1, 0));
@@ -102,6 +111,15 @@ static void test_default_loop(void) {
   ASSERT_EQ(uv_run(d, UV_RUN_DEFAULT), 0);
   ASSERT_EQ(counter, 2);
   close_default_loop();
+
+  /* uv_loop_delete() accepts the default loop (closes it, frees nothing). */
+  d = uv_default_loop();
+  ASSERT_NOT_NULL(d);
+  uv_loop_delete(d);
+  d = uv_default_loop();
+  ASSERT_NOT_NULL(d);
+  ASSERT_EQ(uv_run(d, UV_RUN_DEFAULT), 0);
+  close_default_loop();
 }
 
 /* ---- uv_run modes ---- */
@@ -157,6 +175,14 @@ static void test_run_once(void) {
   }
   ASSERT_OK(uv_timer_stop(&t));
   ASSERT_EQ(uv_run(&loop, UV_RUN_ONCE), 0);
+
+  /* ONCE with only a pending timer blocks until the timer is due and runs
+   * it (libuv keeps polling until the loop time reached the timeout, even
+   * with a coarse clock). */
+  counter = 0;
+  ASSERT_OK(uv_timer_start(&t, count_timer_cb, 30, 0));
+  ASSERT_EQ(uv_run(&loop, UV_RUN_ONCE), 0);
+  ASSERT_EQ(counter, 1);
 
   /* ONCE on a loop with only unreferenced handles returns at once. */
   ASSERT_OK(uv_timer_start(&t, fail_timer_cb, 3600 * 1000, 0));
@@ -296,6 +322,15 @@ static void test_alive(void) {
   ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
   ASSERT_EQ(uv_loop_alive(&loop), 0);
 
+  /* Also an unreferenced one. */
+  ASSERT_OK(uv_timer_init(&loop, &t));
+  uv_unref((uv_handle_t*) &t);
+  ASSERT_EQ(uv_loop_alive(&loop), 0);
+  uv_close((uv_handle_t*) &t, NULL);
+  ASSERT_NE(uv_loop_alive(&loop), 0);
+  ASSERT_EQ(uv_run(&loop, UV_RUN_NOWAIT), 0);
+  ASSERT_EQ(uv_loop_alive(&loop), 0);
+
   /* An active request keeps it alive too. */
   counter = 0;
   ASSERT_OK(uv_queue_work(&loop, &work, noop_work_cb, count_after_work_cb));
@@ -420,6 +455,67 @@ static void test_backend(void) {
   uv_unref((uv_handle_t*) &huge);
   ASSERT_EQ(uv_backend_timeout(&loop), 0);
 
+  close_loop(&loop);
+}
+
+/* ---- embedding: poll uv_backend_fd() elsewhere, then run NOWAIT ---- */
+
+static void embed_async_cb(uv_async_t* a) {
+  counter++;
+  uv_close((uv_handle_t*) a, NULL);
+}
+
+static void embed_send_thread(void* arg) {
+  uv_sleep(30);
+  ASSERT_OK(uv_async_send(arg));
+}
+
+static void test_backend_embed(void) {
+  uv_loop_t loop;
+  uv_async_t a;
+  uv_timer_t t;
+  uv_thread_t th;
+  struct pollfd pfd;
+  int spins;
+  int r;
+
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(uv_async_init(&loop, &a, embed_async_cb));
+  ASSERT_NE(uv_run(&loop, UV_RUN_NOWAIT), 0); /* watchers are registered */
+
+  /* Nothing pending: the backend fd is not readable. */
+  pfd.fd = uv_backend_fd(&loop);
+  pfd.events = POLLIN;
+  pfd.revents = 0;
+  ASSERT_EQ(poll(&pfd, 1, 0), 0);
+
+  /* An uv_async_send() from another thread makes it readable; NOWAIT then
+   * delivers the callback. */
+  counter = 0;
+  ASSERT_OK(uv_thread_create(&th, embed_send_thread, &a));
+  do
+    r = poll(&pfd, 1, 10000);
+  while (r == -1 && errno == EINTR);
+  ASSERT_EQ(r, 1);
+  ASSERT(pfd.revents & POLLIN);
+  for (spins = 0; counter == 0; spins++) {
+    ASSERT_LT(spins, 1000);
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  ASSERT_OK(uv_thread_join(&th));
+  ASSERT_EQ(uv_run(&loop, UV_RUN_NOWAIT), 0);
+
+  /* Timers: poll with uv_backend_timeout() as the timeout. */
+  counter = 0;
+  ASSERT_OK(uv_timer_init(&loop, &t));
+  ASSERT_OK(uv_timer_start(&t, count_timer_cb, 20, 0));
+  for (spins = 0; counter == 0; spins++) {
+    ASSERT_LT(spins, 1000);
+    r = poll(&pfd, 1, uv_backend_timeout(&loop));
+    ASSERT(r >= 0 || errno == EINTR);
+    uv_run(&loop, UV_RUN_NOWAIT);
+  }
+  ASSERT_EQ(counter, 1);
   close_loop(&loop);
 }
 
@@ -608,6 +704,7 @@ int main(void) {
   test_alive();
   test_now();
   test_backend();
+  test_backend_embed();
   test_walk();
   test_data();
   test_configure();

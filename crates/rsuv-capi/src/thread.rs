@@ -1127,10 +1127,8 @@ mod tests {
     fn priority_of_self() {
         let mut p = 99;
         // SAFETY: `p` is writable.
-        assert_eq!(
-            unsafe { uv_thread_getpriority(uv_thread_self(), &mut p) },
-            0
-        );
+        let r = unsafe { uv_thread_getpriority(uv_thread_self(), &mut p) };
+        assert_eq!(r, 0);
         assert!((-20..=19).contains(&p));
         // Lowering our own priority is always allowed.
         assert_eq!(
@@ -1138,10 +1136,8 @@ mod tests {
             0
         );
         // SAFETY: `p` is writable.
-        assert_eq!(
-            unsafe { uv_thread_getpriority(uv_thread_self(), &mut p) },
-            0
-        );
+        let r = unsafe { uv_thread_getpriority(uv_thread_self(), &mut p) };
+        assert_eq!(r, 0);
         assert_eq!(p, 4);
     }
 

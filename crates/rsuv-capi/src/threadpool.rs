@@ -87,12 +87,14 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
     }
 }
 
-/// Releases global resources: joins the pool threads. Only the first call
-/// does anything; libuv must not be used afterwards.
+/// Releases global resources: joins the pool threads and frees the copy of
+/// argv kept for the process title. Only the first call does anything;
+/// libuv must not be used afterwards.
 #[no_mangle]
 pub extern "C" fn uv_library_shutdown() {
     static DONE: AtomicBool = AtomicBool::new(false);
     if !DONE.swap(true, Ordering::AcqRel) {
         threadpool::shutdown();
+        crate::misc::process_title_cleanup();
     }
 }

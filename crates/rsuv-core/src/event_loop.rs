@@ -705,12 +705,14 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
+    type Action<'a> = Box<dyn Fn(&RefCell<Loop>, &'static str, Token) + 'a>;
+
     /// Records callbacks as (kind, token) and runs a per-token action with
     /// the loop, the way C callbacks re-enter it.
     struct TestHost<'a> {
         lp: &'a RefCell<Loop>,
         log: RefCell<Vec<(&'static str, Token)>>,
-        action: Box<dyn Fn(&RefCell<Loop>, &'static str, Token) + 'a>,
+        action: Action<'a>,
     }
 
     impl<'a> TestHost<'a> {
