@@ -79,6 +79,7 @@ static void test_create_ex(void) {
   struct thread_arg a;
   uv_thread_t tid;
   size_t page = 4096;
+  int r;
 
   /* No flags: stack_size is ignored. */
   memset(&a, 0, sizeof(a));
@@ -123,10 +124,13 @@ static void test_create_ex(void) {
   ASSERT_GE(a.stack_size, 16 * 1024 * 1024);
 
   /* A stack larger than the address space cannot be allocated: the error
-   * comes back as a UV_E* code (pthread_create reports EAGAIN). */
+   * comes back as a UV_E* code (glibc's pthread_create reports EAGAIN;
+   * other pthread implementations, e.g. valgrind's, say EINVAL/ENOMEM). */
   memset(&a, 0, sizeof(a));
   opts.stack_size = (size_t) 1 << 50;
-  ASSERT_ERR(uv_thread_create_ex(&tid, &opts, thread_entry, &a), UV_EAGAIN);
+  r = uv_thread_create_ex(&tid, &opts, thread_entry, &a);
+  if (r != UV_EAGAIN && r != UV_EINVAL && r != UV_ENOMEM)
+    TEST_FAIL_("huge stack: got %d (%s)", r, uv_err_name(r));
   ASSERT_EQ(a.ran, 0);
 }
 

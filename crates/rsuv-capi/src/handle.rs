@@ -2,7 +2,7 @@
 //! state queries, type names and sizes, data accessors, and the handle dumps.
 
 use crate::abi::*;
-use crate::r#loop::{loop_box, sync, with_loop};
+use crate::r#loop::with_loop;
 use rsuv_core::error::UV_EINVAL;
 use rsuv_core::{HandleId, Kind, Loop};
 use std::ffi::{c_char, c_int, c_void, CStr};
@@ -21,22 +21,17 @@ pub(crate) unsafe fn init(
     if h.is_null() {
         return UV_EINVAL;
     }
-    // SAFETY: per the contract.
-    let Some(bx) = (unsafe { loop_box(lp) }) else {
-        return UV_EINVAL;
-    };
-    let Ok(mut l) = bx.engine.try_borrow_mut() else {
-        return UV_EINVAL;
-    };
-    // SAFETY: h is writable; libuv leaves `data` alone on init.
+    // SAFETY: per the contract; h is writable and libuv leaves `data` alone
+    // on init.
     unsafe {
-        (*h).loop_ = lp;
-        (*h).type_ = type_;
-        (*h).close_cb = None;
-        (*h).id = l.init_handle(h as usize, kind).0;
-        sync(lp, &l);
+        with_loop(lp, |l| {
+            (*h).loop_ = lp;
+            (*h).type_ = type_;
+            (*h).close_cb = None;
+            (*h).id = l.init_handle(h as usize, kind).0;
+        })
     }
-    0
+    .map_or(UV_EINVAL, |()| 0)
 }
 
 /// Runs `f` on the engine with `h`'s id; `None` if `h` is not a live handle

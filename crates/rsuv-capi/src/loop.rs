@@ -44,6 +44,15 @@ pub(crate) unsafe fn sync(lp: *mut uv_loop_t, l: &Loop) {
     }
 }
 
+/// Takes the public counters from the C struct into the engine.
+///
+/// # Safety
+/// `lp` points to an initialized loop.
+unsafe fn adopt(lp: *mut uv_loop_t, l: &mut Loop) {
+    // SAFETY: per the contract; plain field loads.
+    unsafe { l.adopt_counters((*lp).active_handles, (*lp).active_reqs as u32) };
+}
+
 /// Runs `f` on the engine of `lp`, then mirrors its counters; `None` if `lp`
 /// is not an initialized loop.
 ///
@@ -53,6 +62,8 @@ pub(crate) unsafe fn with_loop<R>(lp: *mut uv_loop_t, f: impl FnOnce(&mut Loop) 
     // SAFETY: per the contract.
     let bx = unsafe { loop_box(lp) }?;
     let mut l = bx.engine.try_borrow_mut().ok()?;
+    // SAFETY: loop_box succeeded, so lp is an initialized loop.
+    unsafe { adopt(lp, &mut l) };
     let r = f(&mut l);
     // SAFETY: loop_box succeeded, so lp is an initialized loop.
     unsafe { sync(lp, &l) };
@@ -250,6 +261,10 @@ pub unsafe extern "C" fn uv_run(lp: *mut uv_loop_t, mode: c_int) -> c_int {
         1 => RunMode::Once,
         _ => RunMode::NoWait,
     };
+    if let Ok(mut l) = bx.engine.try_borrow_mut() {
+        // SAFETY: loop_box succeeded, so lp is an initialized loop.
+        unsafe { adopt(lp, &mut l) };
+    }
     bx.running.set(bx.running.get() + 1);
     let alive = rsuv_core::run(&bx.engine, mode, &CHost { lp });
     bx.running.set(bx.running.get() - 1);

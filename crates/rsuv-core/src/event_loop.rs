@@ -186,6 +186,13 @@ impl Loop {
         self.active_reqs
     }
 
+    /// Takes over counter values the C side may have changed: they are
+    /// public fields of `uv_loop_t`, and programs do adjust them.
+    pub fn adopt_counters(&mut self, active_handles: u32, active_reqs: u32) {
+        self.active_handles = active_handles;
+        self.active_reqs = active_reqs;
+    }
+
     /// Handles initialized and not yet fully closed.
     pub fn handle_count(&self) -> usize {
         self.handles.len()
@@ -285,7 +292,7 @@ impl Loop {
         }
         r.flags &= !ACTIVE;
         if r.flags & REF != 0 {
-            self.active_handles -= 1;
+            self.active_handles = self.active_handles.saturating_sub(1);
         }
     }
 
@@ -307,7 +314,7 @@ impl Loop {
         }
         r.flags &= !REF;
         if r.flags & (ACTIVE | CLOSING) == ACTIVE {
-            self.active_handles -= 1;
+            self.active_handles = self.active_handles.saturating_sub(1);
         }
     }
 
@@ -667,7 +674,7 @@ fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H) {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
-        l.active_reqs -= done.len() as u32;
+        l.active_reqs = l.active_reqs.saturating_sub(done.len() as u32);
         sync(&l, host);
         done
     };
