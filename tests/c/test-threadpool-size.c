@@ -1,7 +1,8 @@
 /* Thread pool size: UV_THREADPOOL_SIZE (read at the first use of the pool)
- * is respected: exactly N jobs run at once. Also checks "0" (means 1) and a
- * value above the default of 4, each in a fresh process (the program
- * re-executes itself, since the pool size is fixed once the pool started). */
+ * is respected: exactly N jobs run at once. Also checks "0" (means 1), a
+ * value above the default of 4 and values that are not plain numbers
+ * (parsed like atoi), each in a fresh process (the program re-executes
+ * itself, since the pool size is fixed once the pool started). */
 #include "test.h"
 
 #include <sys/wait.h>
@@ -125,6 +126,10 @@ int main(int argc, char** argv) {
   run_child("0", 1);   /* 0 means 1 */
   run_child("1", 1);
   run_child("6", 6);   /* more than the default of 4 */
+  /* libuv parses the value with atoi(): junk counts as 0 (so 1 thread) and
+   * trailing junk is ignored. */
+  run_child("abc", 1);
+  run_child("2x", 2);
 
   setenv("UV_THREADPOOL_SIZE", "3", 1);
   check_pool_size(3);

@@ -2,7 +2,8 @@
  * loop thread with status 0, NULL after_work_cb), NULL work_cb, uv_cancel of
  * queued work (UV_ECANCELED), of running and finished work (UV_EBUSY) and of
  * requests that cannot be cancelled (UV_EINVAL), the default pool size of 4,
- * work queued from callbacks and from several loops. */
+ * work queued from callbacks and from several loops, and a stress run of
+ * many short jobs (lost wakeups). */
 #include "test.h"
 
 static uv_thread_t loop_thread;
@@ -283,6 +284,48 @@ static void test_two_loops(void) {
   close_loop(&b);
 }
 
+/* ---- many short jobs completing while the loop processes completions ----
+ * Keeps 8 tiny jobs in flight, queueing the next one from each
+ * after_work_cb, 50000 in total. A lost wakeup between a job finishing and
+ * the loop going back to sleep hangs here (the runner's timeout reports
+ * it). */
+
+#define STRESS_TOTAL 50000
+#define STRESS_INFLIGHT 8
+
+static int stress_queued;
+static int stress_done;
+
+static void stress_work_cb(uv_work_t* req) {
+  (void) req;
+}
+
+static void stress_after_cb(uv_work_t* req, int status) {
+  ASSERT_EQ(status, 0);
+  stress_done++;
+  if (stress_queued < STRESS_TOTAL) {
+    stress_queued++;
+    ASSERT_OK(uv_queue_work(req->loop, req, stress_work_cb, stress_after_cb));
+  }
+}
+
+static void test_stress(void) {
+  uv_loop_t loop;
+  uv_work_t reqs[STRESS_INFLIGHT];
+  int i;
+
+  ASSERT_OK(uv_loop_init(&loop));
+  stress_queued = stress_done = 0;
+  for (i = 0; i < STRESS_INFLIGHT; i++) {
+    stress_queued++;
+    ASSERT_OK(uv_queue_work(&loop, &reqs[i], stress_work_cb,
+                            stress_after_cb));
+  }
+  ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ASSERT_EQ(stress_done, STRESS_TOTAL);
+  close_loop(&loop);
+}
+
 int main(void) {
   unsetenv("UV_THREADPOOL_SIZE"); /* the default pool size is tested */
   loop_thread = uv_thread_self();
@@ -290,6 +333,7 @@ int main(void) {
   test_cancel();
   test_chain();
   test_two_loops();
+  test_stress();
   printf("test-threadpool: ok\n");
   return 0;
 }
