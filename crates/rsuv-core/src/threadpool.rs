@@ -69,13 +69,33 @@ fn lock() -> MutexGuard<'static, State> {
     POOL.state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// The pool size `UV_THREADPOOL_SIZE` asks for, with libuv's bounds.
+/// The pool size `UV_THREADPOOL_SIZE` asks for, read the way libuv reads it:
+/// C `atoi` (leading digits, junk ignored) into an unsigned count, so "abc"
+/// means 0 and "-1" a huge number, then clamped to 1..=1024.
 pub fn configured_size(env: Option<&str>) -> usize {
-    match env.and_then(|s| s.trim().parse::<u64>().ok()) {
-        Some(0) => 1,
-        Some(n) => (n as usize).min(MAX_THREADS),
-        None => DEFAULT_THREADS,
+    let Some(text) = env else {
+        return DEFAULT_THREADS;
+    };
+    let n = atoi(text) as u32 as usize;
+    n.clamp(1, MAX_THREADS)
+}
+
+/// C's `atoi` as glibc implements it: `(int) strtol(s, NULL, 10)`.
+fn atoi(text: &str) -> i32 {
+    let s = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match s.as_bytes().first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let mut value: i64 = 0;
+    for b in digits.bytes().take_while(u8::is_ascii_digit) {
+        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
+    if negative {
+        value = -value;
+    }
+    value as i32
 }
 
 fn start_threads(state: &mut State) {
@@ -179,7 +199,10 @@ mod tests {
         assert_eq!(configured_size(Some("0")), 1);
         assert_eq!(configured_size(Some("8")), 8);
         assert_eq!(configured_size(Some("100000")), 1024);
-        assert_eq!(configured_size(Some("junk")), 4);
+        assert_eq!(configured_size(Some("junk")), 1, "atoi gives 0");
+        assert_eq!(configured_size(Some("2x")), 2);
+        assert_eq!(configured_size(Some(" +3")), 3);
+        assert_eq!(configured_size(Some("-1")), 1024, "negative wraps to huge");
     }
 
     #[test]
