@@ -66,6 +66,7 @@ static uint64_t run(uv_loop_t* loop, int k, uint64_t n) {
 
 int main(int argc, char** argv) {
   uint64_t n = bench_arg(argc, argv, 1, 300000);
+  if (n < MAX_K) n = MAX_K;
   uint64_t n1 = n / 20 + 1;
   uv_loop_t loop;
 

@@ -15,7 +15,7 @@
 #   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
 #                           include/uv.h) instead of building into build/prefix
 #   CC, BENCH_CFLAGS        compiler and flags (default: cc, -O2), same for both
-#   BENCH_TIMEOUT           seconds before a single run is killed (default 300)
+#   BENCH_TIMEOUT           seconds before a single run is killed (default 120)
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,7 +57,7 @@ fi
 
 cc=${CC:-cc}
 cflags=${BENCH_CFLAGS:--O2}
-timeout_s=${BENCH_TIMEOUT:-300}
+timeout_s=${BENCH_TIMEOUT:-120}
 log() { echo "bench: $*" >&2; }
 
 # --- the two libraries -------------------------------------------------------
@@ -87,6 +87,18 @@ else
   trap 'rm -rf "$tmp"' EXIT
 fi
 mkdir -p "$tmp/libuv" "$tmp/rsuv" "$tmp/log"
+
+# Snapshot rsuv (library + headers) so that a concurrent reinstall into the
+# same prefix cannot change the library under a running comparison.
+if [ -n "$ours_prefix" ]; then
+  mkdir -p "$tmp/ours/lib" "$tmp/ours/include"
+  cp -L "$ours_prefix/lib/libuv.so.1" "$tmp/ours/lib/libuv.so.1"
+  ln -s libuv.so.1 "$tmp/ours/lib/libuv.so"
+  cp -RL "$ours_prefix/include/." "$tmp/ours/include/"
+  log "rsuv snapshot: $ours_prefix/lib/libuv.so.1 sha256 $(sha256sum < "$tmp/ours/lib/libuv.so.1" | cut -c1-12)"
+  ours_src=$ours_prefix
+  ours_prefix=$tmp/ours
+fi
 
 # --- build -------------------------------------------------------------------
 for b in "${benches[@]}"; do
@@ -127,7 +139,11 @@ run_one() { # lib bench round
   "${envv[@]}" "${tmo[@]}" "$tmp/$lib/$b" ${count[$b]} > "$out.out" 2> "$out.err" || rc=$?
   if [ $rc != 0 ]; then
     failed=1
-    log "FAIL: $lib $b (round $r) exited with $rc; stderr:"
+    if [ $rc = 124 ] && [ ${#tmo[@]} -gt 0 ]; then
+      log "FAIL: $lib $b (round $r) timed out after ${timeout_s}s; stderr:"
+    else
+      log "FAIL: $lib $b (round $r) exited with $rc; stderr:"
+    fi
     sed 's/^/    /' "$out.err" >&2
     echo "$lib $b * FAIL" >> "$results"
     return
@@ -151,9 +167,9 @@ done
 version_of() { # lib -> version reported by uv_version_string()
   cat "$tmp"/log/"$1".*.err 2>/dev/null | sed -n 's/.*(libuv \(.*\))$/\1/p' | head -n 1
 }
-ours_desc=${ours_prefix:-"Debian libuv (--libuv-only)"}
+ours_desc=${ours_src:-"Debian libuv (--libuv-only)"}
 echo
-echo "libuv $(version_of libuv) (system) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs"
+echo "libuv $(version_of libuv) (system) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs, load avg $(cut -d" " -f1-3 /proc/loadavg 2>/dev/null)"
 echo
 python3 - "$results" "$stat" "${benches[@]}" <<'EOF'
 import sys, statistics

@@ -49,25 +49,41 @@ pub struct Metrics {
 
 /// The part of a loop other threads may touch: its wakeup and the queue of
 /// finished thread-pool jobs.
+///
+/// Wakeups cost a system call only when needed: `wake_pending` coalesces
+/// them, and `awake` tells wakers the loop thread is running and will look
+/// at `wake_pending` before it next blocks. The loop clears `awake` and then
+/// re-reads `wake_pending`; a waker sets `wake_pending` and then reads
+/// `awake` (all SeqCst), so one of the two always sees the other.
+///
+/// Aligned to a cache line so the `Arc`'s reference counts, which submitters
+/// and workers change, sit on a line of their own.
+#[repr(align(64))]
 pub struct Shared {
     waker: Waker,
     wake_pending: AtomicBool,
-    completions: Mutex<Vec<Completion>>,
+    awake: AtomicBool,
+    /// On its own cache line: workers lock it while the loop reads the flags.
+    completions: CachePadded<Mutex<Vec<Completion>>>,
     idle_time: AtomicU64,
     poll_entry: AtomicU64,
 }
 
+/// Keeps a value on a cache line of its own.
+#[repr(align(64))]
+struct CachePadded<T>(T);
+
 impl Shared {
-    /// Wakes the loop. Wakeups coalesce: only the first since the loop last
-    /// looked costs a system call.
+    /// Wakes the loop.
     pub fn wake(&self) {
-        if !self.wake_pending.swap(true, Ordering::SeqCst) {
+        if !self.wake_pending.swap(true, Ordering::SeqCst) && !self.awake.load(Ordering::SeqCst) {
             self.waker.wake();
         }
     }
 
     pub(crate) fn complete(&self, c: Completion) {
         self.completions
+            .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(c);
@@ -151,7 +167,8 @@ impl Loop {
             shared: Arc::new(Shared {
                 waker,
                 wake_pending: AtomicBool::new(false),
-                completions: Mutex::new(Vec::new()),
+                awake: AtomicBool::new(false),
+                completions: CachePadded(Mutex::new(Vec::new())),
                 idle_time: AtomicU64::new(0),
                 poll_entry: AtomicU64::new(0),
             }),
@@ -442,6 +459,14 @@ fn sync<H: Host>(l: &Loop, host: &H) {
 
 /// Runs the loop (`uv_run`). Returns whether it is still alive.
 pub fn run<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
+    let shared = Arc::clone(lp.borrow().shared());
+    let was_awake = shared.awake.swap(true, Ordering::SeqCst);
+    let alive = run_iterations(lp, mode, host);
+    shared.awake.store(was_awake, Ordering::SeqCst);
+    alive
+}
+
+fn run_iterations<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
     let mut alive = {
         let mut l = lp.borrow_mut();
         let alive = l.alive();
@@ -588,7 +613,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             let woken = l.shared.wake_pending.load(Ordering::Acquire);
             drop(l);
             if woken {
-                process_wakeup(lp, host);
+                process_wakeup(lp, host, false);
             }
             return;
         }
@@ -614,11 +639,24 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                     .poll_entry
                     .store(clock::hrtime(), Ordering::Release);
             }
+            if timeout != 0 {
+                // About to block: from here on wakers must use the eventfd,
+                // unless they already raised the flag.
+                l.shared.awake.store(false, Ordering::SeqCst);
+                if l.shared.wake_pending.load(Ordering::SeqCst) {
+                    l.shared.awake.store(true, Ordering::SeqCst);
+                    l.shared.poll_entry.store(0, Ordering::Release);
+                    drop(l);
+                    process_wakeup(lp, host, false);
+                    return;
+                }
+            }
             let block = l.block_sigprof;
             let woken = match l.poller.wait(timeout, block) {
                 Ok(mut ready) => ready.any(|r| r.token == WAKER_TOKEN && r.readable),
                 Err(_) => false,
             };
+            l.shared.awake.store(true, Ordering::SeqCst);
             if measure {
                 let entry = l.shared.poll_entry.swap(0, Ordering::AcqRel);
                 if entry > 0 {
@@ -628,7 +666,6 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             }
             l.update_time();
             if woken {
-                l.metrics.events += 1;
                 if user_timeout.is_some() {
                     l.metrics.events_waiting += 1;
                 }
@@ -636,7 +673,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             (base, woken)
         };
         if woken {
-            process_wakeup(lp, host);
+            process_wakeup(lp, host, true);
             return;
         }
         if let Some(t) = user_timeout.take() {
@@ -660,19 +697,22 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
 }
 
 /// Delivers finished thread-pool jobs, then the async handles' callbacks.
-fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H) {
+/// `drain`: the poller reported the eventfd readable.
+fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool) {
     let mut done = {
         let mut l = lp.borrow_mut();
         // Drain before clearing the flag: a waker that sets the flag after
-        // this point also writes the eventfd, and that write must survive.
-        l.shared.waker.drain();
+        // this point may write the eventfd, and that write must survive.
+        l.shared.waker.drain(drain);
         l.shared.wake_pending.store(false, Ordering::SeqCst);
+        l.metrics.events += 1;
         let mut done = std::mem::take(&mut l.done_scratch);
         std::mem::swap(
             &mut done,
             &mut *l
                 .shared
                 .completions
+                .0
                 .lock()
                 .unwrap_or_else(|e| e.into_inner()),
         );
