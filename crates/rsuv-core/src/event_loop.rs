@@ -665,10 +665,9 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                 }
             }
             l.update_time();
-            if woken {
-                if user_timeout.is_some() {
-                    l.metrics.events_waiting += 1;
-                }
+            // Found by the metrics' first, non-blocking look.
+            if woken && user_timeout.is_some() {
+                l.metrics.events_waiting += 1;
             }
             (base, woken)
         };
