@@ -122,9 +122,24 @@ pub extern "C" fn uv_strerror(err: c_int) -> *const c_char {
 /// `buf` must be null or valid for writes of `buflen` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn uv_strerror_r(err: c_int, buf: *mut c_char, buflen: usize) -> *mut c_char {
+    // SAFETY: forwarded caller contract.
+    unsafe { describe_into(error::message(err), err, buf, buflen) }
+}
+
+/// Copies `known` (or the unknown-code text for `err`) into `buf` the way the
+/// `_r` functions do, and returns `buf`.
+///
+/// # Safety
+/// `buf` must be null or valid for writes of `buflen` bytes.
+unsafe fn describe_into(
+    known: Option<&CStr>,
+    err: c_int,
+    buf: *mut c_char,
+    buflen: usize,
+) -> *mut c_char {
     let unknown;
-    let text = match error::message(err) {
-        Some(msg) => msg.to_bytes(),
+    let text = match known {
+        Some(text) => text.to_bytes(),
         None => {
             unknown = unknown_text(err);
             unknown.bytes()
@@ -152,18 +167,8 @@ pub extern "C" fn uv_err_name(err: c_int) -> *const c_char {
 /// `buf` must be null or valid for writes of `buflen` bytes.
 #[no_mangle]
 pub unsafe extern "C" fn uv_err_name_r(err: c_int, buf: *mut c_char, buflen: usize) -> *mut c_char {
-    let unknown;
-    let text = match error::name(err) {
-        Some(name) => name.to_bytes(),
-        None => {
-            unknown = unknown_text(err);
-            unknown.bytes()
-        }
-    };
-    // SAFETY: the caller's contract on `buf`/`buflen` is the one
-    // `copy_truncated` needs.
-    unsafe { copy_truncated(text, buf, buflen) };
-    buf
+    // SAFETY: forwarded caller contract.
+    unsafe { describe_into(error::name(err), err, buf, buflen) }
 }
 
 /// Turns a platform errno into a libuv code (negated on Unix).

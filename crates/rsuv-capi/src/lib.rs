@@ -7,13 +7,22 @@
 //! `// SAFETY:` reason.
 
 pub mod abi;
+pub mod alloc;
 pub mod r#async;
+pub mod dl;
 pub mod errors;
 pub mod handle;
 pub mod r#loop;
 pub mod loop_watcher;
 pub mod misc;
+pub mod netif;
+pub mod os;
+pub mod process_title;
 pub mod stubs;
+pub mod sysinfo;
 pub mod thread;
 pub mod threadpool;
+pub mod time;
 pub mod timer;
+pub mod util;
+pub mod version;

@@ -157,7 +157,7 @@ pub extern "C" fn uv_loop_size() -> usize {
 
 #[no_mangle]
 pub extern "C" fn uv_loop_new() -> *mut uv_loop_t {
-    let lp = crate::misc::alloc(UV_LOOP_SIZE) as *mut uv_loop_t;
+    let lp = crate::alloc::alloc(UV_LOOP_SIZE) as *mut uv_loop_t;
     if lp.is_null() {
         return lp;
     }
@@ -165,7 +165,7 @@ pub extern "C" fn uv_loop_new() -> *mut uv_loop_t {
     unsafe {
         (*lp).data = ptr::null_mut();
         if uv_loop_init(lp) != 0 {
-            crate::misc::free(lp as *mut c_void);
+            crate::alloc::free(lp as *mut c_void);
             return ptr::null_mut();
         }
     }
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn uv_loop_delete(lp: *mut uv_loop_t) {
     let err = unsafe { uv_loop_close(lp) };
     // libuv asserts here; freeing a loop that is still in use would be worse.
     if err == 0 && !is_default {
-        crate::misc::free(lp as *mut c_void);
+        crate::alloc::free(lp as *mut c_void);
     }
 }
 

@@ -14,7 +14,8 @@ use core::ptr;
 
 use rsuv_core::error::{UV_EAGAIN, UV_EBUSY, UV_EINVAL, UV_ETIMEDOUT};
 
-use crate::misc::{errno, hrtime, last_error, page_size};
+use crate::time::hrtime;
+use crate::util::{errno, last_error, page_size};
 
 /// `uv_thread_options_t`.
 #[repr(C)]
@@ -365,7 +366,7 @@ pub unsafe extern "C" fn uv_thread_getpriority(
     // SAFETY: pthread_self/pthread_equal have no preconditions.
     if policy == libc::SCHED_OTHER && unsafe { libc::pthread_equal(tid, libc::pthread_self()) } != 0
     {
-        crate::misc::set_errno(0);
+        crate::util::set_errno(0);
         // SAFETY: getpriority touches no memory of ours.
         let nice = unsafe { libc::getpriority(libc::PRIO_PROCESS, gettid()) };
         if nice == -1 && errno() != 0 {
@@ -511,7 +512,7 @@ pub extern "C" fn uv_available_parallelism() -> c_uint {
             // SAFETY: sysconf has no memory-safety preconditions.
             unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) }
         };
-    if let Some(quota) = crate::misc::cgroup_cpu_quota() {
+    if let Some(quota) = crate::sysinfo::cgroup_cpu_quota() {
         if quota > 0 && quota < count {
             count = quota;
         }

@@ -95,6 +95,6 @@ pub extern "C" fn uv_library_shutdown() {
     static DONE: AtomicBool = AtomicBool::new(false);
     if !DONE.swap(true, Ordering::AcqRel) {
         threadpool::shutdown();
-        crate::misc::process_title_cleanup();
+        crate::process_title::process_title_cleanup();
     }
 }
