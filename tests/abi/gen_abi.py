@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates the C sources tests/abi/run.sh compiles.
 
-The reference table (/work/shared/abi/libuv-1.52-linux-x86_64.txt) has two
+The reference table (shared/abi/libuv-1.52-linux-x86_64.txt, beside the repository) has two
 kinds of lines:
 
     sizeof TYPE N

@@ -30,8 +30,15 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 inc="$root/include"
 gen="$here/gen_abi.py"
-table=${RSUV_ABI_TABLE:-/work/shared/abi/libuv-1.52-linux-x86_64.txt}
-funcs=${RSUV_ABI_FUNCS:-/work/shared/abi/libuv-1.52-exported-functions.txt}
+# The reference tables live in shared/, beside the repository (CI clones the
+# repository next to it).
+abi_dir=$root/../shared/abi
+[ -d "$abi_dir" ] || abi_dir=/work/shared/abi
+table=${RSUV_ABI_TABLE:-$abi_dir/libuv-1.52-linux-x86_64.txt}
+funcs=${RSUV_ABI_FUNCS:-$abi_dir/libuv-1.52-exported-functions.txt}
+for f in "$table" "$funcs"; do
+  [ -r "$f" ] || { echo "abi: reference table $f not found (expected shared/abi beside the repository)"; exit 1; }
+done
 sys_uv_h=${RSUV_ABI_SYSTEM_UV_H:-/usr/include/uv.h}
 ref_inc=${RSUV_ABI_REF_INCLUDE:-}
 verbose=${RSUV_ABI_VERBOSE:-0}
