@@ -13,6 +13,7 @@ use std::sync::atomic::AtomicI32;
 pub type uv_close_cb = Option<unsafe extern "C" fn(*mut uv_handle_t)>;
 pub type uv_timer_cb = Option<unsafe extern "C" fn(*mut uv_timer_t)>;
 pub type uv_watcher_cb = Option<unsafe extern "C" fn(*mut uv_watcher_t)>;
+pub type uv_poll_cb = Option<unsafe extern "C" fn(*mut uv_poll_t, c_int, c_int)>;
 pub type uv_async_cb = Option<unsafe extern "C" fn(*mut uv_async_t)>;
 pub type uv_walk_cb = Option<unsafe extern "C" fn(*mut uv_handle_t, *mut c_void)>;
 pub type uv_work_cb = Option<unsafe extern "C" fn(*mut uv_work_t)>;
@@ -23,6 +24,7 @@ pub const UV_UNKNOWN_HANDLE: c_int = 0;
 pub const UV_ASYNC: c_int = 1;
 pub const UV_CHECK: c_int = 2;
 pub const UV_IDLE: c_int = 6;
+pub const UV_POLL: c_int = 8;
 pub const UV_PREPARE: c_int = 9;
 pub const UV_TIMER: c_int = 13;
 pub const UV_FILE: c_int = 17;
@@ -92,6 +94,15 @@ pub struct uv_async_t {
 }
 
 #[repr(C)]
+pub struct uv_poll_t {
+    pub handle: uv_handle_t,
+    pub poll_cb: uv_poll_cb,
+    /// The descriptor, for `uv_fileno`.
+    pub fd: c_int,
+    _private: [u8; 52],
+}
+
+#[repr(C)]
 pub struct uv_req_t {
     pub data: *mut c_void,
     pub type_: c_int,
@@ -131,6 +142,8 @@ const _: () = {
     assert!(offset_of!(uv_watcher_t, cb) == 96);
     assert!(size_of::<uv_async_t>() == 128);
     assert!(offset_of!(uv_async_t, async_cb) == 96);
+    assert!(size_of::<uv_poll_t>() == 160);
+    assert!(offset_of!(uv_poll_t, poll_cb) == 96);
     assert!(size_of::<uv_req_t>() == 64);
     assert!(offset_of!(uv_req_t, type_) == 8);
     assert!(size_of::<uv_work_t>() == 128);

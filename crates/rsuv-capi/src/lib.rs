@@ -17,6 +17,7 @@ pub mod loop_watcher;
 pub mod misc;
 pub mod netif;
 pub mod os;
+pub mod poll;
 pub mod process_title;
 pub mod stubs;
 pub mod sysinfo;

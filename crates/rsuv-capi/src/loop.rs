@@ -95,6 +95,19 @@ impl Host for CHost {
     fn close(&self, handle: Token) {
         handle::call_close(handle);
     }
+    fn io(&self, handle: Token, events: u32) {
+        // SAFETY: the engine passes a live handle's address.
+        let type_ = unsafe { (*(handle as *const uv_handle_t)).type_ };
+        match type_ {
+            UV_POLL => crate::poll::io(handle, events),
+            _ => {}
+        }
+    }
+    fn pending(&self, handle: Token) {
+        // SAFETY: the engine passes a live handle's address.
+        let type_ = unsafe { (*(handle as *const uv_handle_t)).type_ };
+        let _ = type_;
+    }
 }
 
 /// # Safety

@@ -6,7 +6,7 @@
 //! - streams: `uv_read_*`, `uv_write*`, `uv_try_write*`, `uv_listen`,
 //!   `uv_accept`, `uv_shutdown`, `uv_fileno`, stream queries;
 //! - TCP, pipes (`uv_pipe_*`, `uv_pipe`, `uv_socketpair`), TTY, UDP;
-//! - `uv_poll_*`, `uv_signal_*`, `uv_spawn` and `uv_process_*`;
+//! - `uv_signal_*`, `uv_spawn` and `uv_process_*`;
 //! - the file system: `uv_fs_*` requests and getters, `uv_fs_event_*`,
 //!   `uv_fs_poll_*`;
 //! - DNS (`uv_getaddrinfo`, `uv_getnameinfo`, `uv_freeaddrinfo`) and the
@@ -52,7 +52,6 @@ type uv_tcp_t = c_void;
 type uv_pipe_t = c_void;
 type uv_tty_t = c_void;
 type uv_udp_t = c_void;
-type uv_poll_t = c_void;
 type uv_signal_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
@@ -84,7 +83,6 @@ type uv_connect_cb = Option<unsafe extern "C" fn(*mut uv_connect_t, c_int)>;
 type uv_shutdown_cb = Option<unsafe extern "C" fn(*mut uv_shutdown_t, c_int)>;
 type uv_connection_cb = Option<unsafe extern "C" fn(*mut uv_stream_t, c_int)>;
 type uv_close_cb = Option<unsafe extern "C" fn(*mut uv_handle_t)>;
-type uv_poll_cb = Option<unsafe extern "C" fn(*mut uv_poll_t, c_int, c_int)>;
 type uv_fs_cb = Option<unsafe extern "C" fn(*mut uv_fs_t)>;
 type uv_getaddrinfo_cb =
     Option<unsafe extern "C" fn(*mut uv_getaddrinfo_t, c_int, *mut libc::addrinfo)>;
@@ -259,10 +257,6 @@ not_yet! {
 
 // Poll, signals, processes.
 not_yet! {
-    fn uv_poll_init(loop_: *mut uv_loop_t, handle: *mut uv_poll_t, fd: c_int) -> c_int = UV_ENOSYS;
-    fn uv_poll_init_socket(loop_: *mut uv_loop_t, handle: *mut uv_poll_t, socket: uv_os_sock_t) -> c_int = UV_ENOSYS;
-    fn uv_poll_start(handle: *mut uv_poll_t, events: c_int, cb: uv_poll_cb) -> c_int = UV_ENOSYS;
-    fn uv_poll_stop(handle: *mut uv_poll_t) -> c_int = UV_ENOSYS;
     fn uv_signal_init(loop_: *mut uv_loop_t, handle: *mut uv_signal_t) -> c_int = UV_ENOSYS;
     fn uv_signal_start(handle: *mut uv_signal_t, signal_cb: uv_signal_cb, signum: c_int) -> c_int = UV_ENOSYS;
     fn uv_signal_start_oneshot(handle: *mut uv_signal_t, signal_cb: uv_signal_cb, signum: c_int) -> c_int = UV_ENOSYS;

@@ -7,7 +7,7 @@
 //! runs, so callbacks may re-enter the loop (stop a timer, close a handle,
 //! even run the loop again).
 
-use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, REF};
+use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, NIL, REF};
 use crate::sys::clock;
 use crate::sys::poller::{Poller, Waker};
 use crate::threadpool::Completion;
@@ -30,6 +30,11 @@ pub trait Host {
     /// its callback if it was set.
     fn async_wakeup(&self, handle: Token);
     fn close(&self, handle: Token);
+    /// Readiness on the handle's descriptor: epoll event bits, already
+    /// limited to what the handle watches (plus errors and hangups).
+    fn io(&self, handle: Token, events: u32);
+    /// A callback the handle deferred to the pending phase (`Loop::defer`).
+    fn pending(&self, handle: Token);
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +132,14 @@ pub struct Loop {
     asyncs: Vec<HandleId>,
     /// Handles waiting for their close callback; runs newest first.
     closing: Vec<HandleId>,
+    /// Handles with a deferred callback, in the order deferred.
+    pending: VecDeque<HandleId>,
+    /// Which handle watches each descriptor (`NIL`: none), as libuv allows
+    /// one watcher per descriptor and loop.
+    fd_owner: Vec<u32>,
+    /// Readiness reports copied out of the poller, so none of the loop is
+    /// borrowed while they are delivered.
+    ready_io: Vec<(HandleId, u32)>,
     active_handles: u32,
     active_reqs: u32,
     stop: bool,
@@ -156,6 +169,9 @@ impl Loop {
             epoch: 0,
             asyncs: Vec::new(),
             closing: Vec::new(),
+            pending: VecDeque::new(),
+            ready_io: Vec::new(),
+            fd_owner: Vec::new(),
             active_handles: 0,
             active_reqs: 0,
             stop: false,
@@ -216,7 +232,10 @@ impl Loop {
     }
 
     pub fn alive(&self) -> bool {
-        self.active_handles > 0 || self.active_reqs > 0 || !self.closing.is_empty()
+        self.active_handles > 0
+            || self.active_reqs > 0
+            || !self.pending.is_empty()
+            || !self.closing.is_empty()
     }
 
     pub fn backend_fd(&self) -> i32 {
@@ -227,6 +246,7 @@ impl Loop {
     pub fn backend_timeout(&self) -> i32 {
         if !self.stop
             && (self.active_handles > 0 || self.active_reqs > 0)
+            && self.pending.is_empty()
             && self.watchers[IDLE].is_empty()
             && self.closing.is_empty()
         {
@@ -341,6 +361,7 @@ impl Loop {
         if self.is_closing(id) {
             return false;
         }
+        self.io_close(id);
         match self.handles.rec(id).kind {
             Kind::Timer => self.timer_stop(id),
             Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
@@ -372,6 +393,121 @@ impl Loop {
                 (r.token, r.flags & REF != 0, r.flags & ACTIVE != 0)
             })
             .collect()
+    }
+
+    // ---- I/O -----------------------------------------------------------------
+
+    /// Watches `fd` for `events` (epoll bits) on behalf of `id`, in addition
+    /// to what it already watches. The handle's activity is the caller's
+    /// business: a stream may watch without being active, and vice versa.
+    pub fn io_start(&mut self, id: HandleId, fd: i32, events: u32) -> io::Result<()> {
+        if self.fd_watcher(fd).is_some_and(|w| w != id) {
+            return Err(io::Error::from_raw_os_error(
+                rustix::io::Errno::EXIST.raw_os_error(),
+            ));
+        }
+        let r = self.handles.rec(id);
+        let (old_fd, old) = (r.fd, r.interest);
+        let want = if old_fd == fd { old | events } else { events };
+        if old != 0 && old_fd == fd {
+            if want != old {
+                self.poller.reregister(fd, u64::from(id.0), want)?;
+            }
+        } else {
+            if old != 0 {
+                self.poller.deregister(old_fd);
+                self.io_watchers -= 1;
+            }
+            self.poller.register(fd, u64::from(id.0), want)?;
+            self.io_watchers += 1;
+            self.set_fd_watcher(fd, id.0);
+        }
+        let r = self.handles.rec_mut(id);
+        r.fd = fd;
+        r.interest = want;
+        Ok(())
+    }
+
+    /// Stops watching `events`; the descriptor leaves the epoll set when
+    /// nothing is left.
+    pub fn io_stop(&mut self, id: HandleId, events: u32) {
+        let r = self.handles.rec(id);
+        let (fd, old) = (r.fd, r.interest);
+        if old == 0 {
+            return;
+        }
+        let want = old & !events;
+        if want == 0 {
+            self.poller.deregister(fd);
+            self.io_watchers -= 1;
+            self.set_fd_watcher(fd, NIL);
+        } else if want != old && self.poller.reregister(fd, u64::from(id.0), want).is_err() {
+            return;
+        }
+        self.handles.rec_mut(id).interest = want;
+    }
+
+    /// Forgets the handle's descriptor (before the C layer closes it).
+    pub fn io_close(&mut self, id: HandleId) {
+        self.io_stop(id, u32::MAX);
+        let r = self.handles.rec_mut(id);
+        r.fd = -1;
+        if r.pending {
+            // run_pending may hold the queue; the flag is what it checks.
+            r.pending = false;
+            self.pending.retain(|&p| p != id);
+        }
+    }
+
+    /// The handle whose watcher is started on `fd`, if any.
+    pub fn fd_watcher(&self, fd: i32) -> Option<HandleId> {
+        let i = usize::try_from(fd).ok()?;
+        self.fd_owner
+            .get(i)
+            .filter(|&&w| w != NIL)
+            .map(|&w| HandleId(w))
+    }
+
+    fn set_fd_watcher(&mut self, fd: i32, owner: u32) {
+        let Ok(i) = usize::try_from(fd) else {
+            return;
+        };
+        if self.fd_owner.len() <= i {
+            self.fd_owner.resize(i + 1, NIL);
+        }
+        self.fd_owner[i] = owner;
+    }
+
+    /// Whether `fd` can be watched at all (regular files cannot: EPERM).
+    pub fn io_check_fd(&self, fd: i32) -> io::Result<()> {
+        if self.fd_watcher(fd).is_some() {
+            return Ok(());
+        }
+        match self
+            .poller
+            .register(fd, u64::MAX - 1, crate::sys::poller::events::IN)
+        {
+            Ok(()) => {
+                self.poller.deregister(fd);
+                Ok(())
+            }
+            Err(e) if e.raw_os_error() == Some(rustix::io::Errno::EXIST.raw_os_error()) => Ok(()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The epoll events `id` watches.
+    pub fn io_interest(&self, id: HandleId) -> u32 {
+        self.handles.rec(id).interest
+    }
+
+    /// Queues `id`'s pending callback for the next pending phase (once).
+    pub fn defer(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if !r.pending {
+            r.pending = true;
+            self.pending.push_back(id);
+        }
     }
 
     // ---- requests ----------------------------------------------------------
@@ -481,7 +617,11 @@ fn run_iterations<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool 
         run_timers(lp, host);
     }
     while alive && !lp.borrow().stop {
-        let can_sleep = lp.borrow().watchers[IDLE].is_empty();
+        let can_sleep = {
+            let l = lp.borrow();
+            l.pending.is_empty() && l.watchers[IDLE].is_empty()
+        };
+        run_pending(lp, host);
         run_watchers(lp, host, IDLE, Kind::Idle);
         run_watchers(lp, host, PREPARE, Kind::Prepare);
         let timeout = {
@@ -494,6 +634,14 @@ fn run_iterations<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool 
             }
         };
         poll(lp, host, timeout);
+        // Callbacks made ready by the poll (e.g. a write finishing), a few
+        // rounds at most so they cannot starve the loop.
+        for _ in 0..8 {
+            if lp.borrow().pending.is_empty() {
+                break;
+            }
+            run_pending(lp, host);
+        }
         run_watchers(lp, host, CHECK, Kind::Check);
         run_closing(lp, host);
         lp.borrow_mut().update_time();
@@ -577,6 +725,35 @@ fn run_watchers<H: Host>(lp: &RefCell<Loop>, host: &H, queue: usize, kind: Kind)
     }
 }
 
+fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
+    // Handles deferred while this batch runs wait for the next round.
+    let mut batch = {
+        let mut l = lp.borrow_mut();
+        if l.pending.is_empty() {
+            return;
+        }
+        std::mem::take(&mut l.pending)
+    };
+    for &id in &batch {
+        let token = {
+            let mut l = lp.borrow_mut();
+            // Closed (and so taken off the queue) by an earlier callback.
+            if !l.handles.is_live(id) || !l.handles.rec(id).pending {
+                continue;
+            }
+            l.handles.rec_mut(id).pending = false;
+            sync(&l, host);
+            l.handles.rec(id).token
+        };
+        host.pending(token);
+    }
+    batch.clear();
+    let mut l = lp.borrow_mut();
+    if l.pending.is_empty() {
+        std::mem::swap(&mut l.pending, &mut batch);
+    }
+}
+
 fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
     let mut closing = {
         let mut l = lp.borrow_mut();
@@ -630,7 +807,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
         }
     }
     loop {
-        let (base, woken) = {
+        let (base, woken, io) = {
             let mut l = lp.borrow_mut();
             let base = l.time;
             let measure = l.idle_time_metrics && timeout != 0;
@@ -652,10 +829,17 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                 }
             }
             let block = l.block_sigprof;
-            let woken = match l.poller.wait(timeout, block) {
-                Ok(mut ready) => ready.any(|r| r.token == WAKER_TOKEN && r.readable),
-                Err(_) => false,
-            };
+            let mut woken = false;
+            let mut io = std::mem::take(&mut l.ready_io);
+            if let Ok(ready) = l.poller.wait(timeout, block) {
+                for r in ready {
+                    if r.token == WAKER_TOKEN {
+                        woken |= r.readable();
+                    } else {
+                        io.push((HandleId(r.token as u32), r.events));
+                    }
+                }
+            }
             l.shared.awake.store(true, Ordering::SeqCst);
             if measure {
                 let entry = l.shared.poll_entry.swap(0, Ordering::AcqRel);
@@ -665,14 +849,20 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                 }
             }
             l.update_time();
+            let nevents = io.len() as u64 + u64::from(woken);
+            l.metrics.events += io.len() as u64;
             // Found by the metrics' first, non-blocking look.
-            if woken && user_timeout.is_some() {
-                l.metrics.events_waiting += 1;
+            if user_timeout.is_some() {
+                l.metrics.events_waiting += nevents;
             }
-            (base, woken)
+            (base, woken, io)
         };
+        let had_io = !io.is_empty();
+        deliver_io(lp, host, io);
         if woken {
             process_wakeup(lp, host, true);
+        }
+        if woken || had_io {
             return;
         }
         if let Some(t) = user_timeout.take() {
@@ -692,6 +882,39 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                 timeout = left as i32;
             }
         }
+    }
+}
+
+/// Calls back each handle with its readiness, skipping what a callback
+/// earlier in the batch stopped watching (or closed).
+fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)>) {
+    use crate::sys::poller::events::{ERR, HUP, IN, OUT, PRI, RDHUP};
+    for &(id, events) in &io {
+        let delivery = {
+            let l = lp.borrow();
+            if !l.handles.is_live(id) {
+                continue;
+            }
+            let r = l.handles.rec(id);
+            let mut events = events & (r.interest | ERR | HUP);
+            if r.interest == 0 || events == 0 {
+                continue;
+            }
+            // epoll may report a bare error or hangup; hand it to the
+            // watcher's read/write paths, which then see the failure, as
+            // libuv does.
+            if events == ERR || events == HUP {
+                events |= r.interest & (IN | OUT | RDHUP | PRI);
+            }
+            sync(&l, host);
+            (r.token, events)
+        };
+        host.io(delivery.0, delivery.1);
+    }
+    io.clear();
+    let mut l = lp.borrow_mut();
+    if l.ready_io.capacity() < io.capacity() {
+        l.ready_io = io;
     }
 }
 
@@ -801,6 +1024,12 @@ mod tests {
         }
         fn async_wakeup(&self, t: Token) {
             self.record("async", t)
+        }
+        fn io(&self, t: Token, _: u32) {
+            self.record("io", t)
+        }
+        fn pending(&self, t: Token) {
+            self.record("pending", t)
         }
         fn close(&self, t: Token) {
             self.record("close", t)
@@ -1019,6 +1248,8 @@ mod wakeup_stress {
         fn timer(&self, _: Token) {}
         fn watcher(&self, _: Kind, _: Token) {}
         fn async_wakeup(&self, _: Token) {}
+        fn io(&self, _: Token, _: u32) {}
+        fn pending(&self, _: Token) {}
         fn close(&self, _: Token) {}
     }
 

@@ -45,6 +45,11 @@ pub(crate) struct Record {
     pub repeat: u64,
     /// For timers: collected as due and waiting for its callback this round.
     pub ready: bool,
+    /// For I/O handles: the descriptor watched, the epoll events wanted
+    /// (0: not in the epoll set), and whether a pending callback is queued.
+    pub fd: i32,
+    pub interest: u32,
+    pub pending: bool,
 }
 
 /// The slab of records with its init-order list.
@@ -77,6 +82,9 @@ impl Registry {
             due: 0,
             repeat: 0,
             ready: false,
+            fd: -1,
+            interest: 0,
+            pending: false,
         };
         let id = match self.free.pop() {
             Some(i) => {

@@ -3,7 +3,7 @@
 use rustix::buffer::spare_capacity;
 use rustix::event::epoll;
 use rustix::event::{eventfd, EventfdFlags};
-use rustix::fd::{AsFd, AsRawFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::time::Timespec;
 use std::io;
@@ -15,11 +15,28 @@ pub struct Poller {
     events: Vec<epoll::Event>,
 }
 
-/// One readiness report: the token given at registration and the event bits.
+/// One readiness report: the token given at registration and the epoll
+/// event bits (`EPOLLIN`, `EPOLLOUT`, `EPOLLERR`, …).
 #[derive(Clone, Copy, Debug)]
 pub struct Ready {
     pub token: u64,
-    pub readable: bool,
+    pub events: u32,
+}
+
+impl Ready {
+    pub fn readable(&self) -> bool {
+        self.events & epoll::EventFlags::IN.bits() != 0
+    }
+}
+
+/// Epoll event bits, as the kernel defines them.
+pub mod events {
+    pub const IN: u32 = 0x001;
+    pub const PRI: u32 = 0x002;
+    pub const OUT: u32 = 0x004;
+    pub const ERR: u32 = 0x008;
+    pub const HUP: u32 = 0x010;
+    pub const RDHUP: u32 = 0x2000;
 }
 
 impl Poller {
@@ -45,6 +62,41 @@ impl Poller {
             epoll::EventFlags::IN,
         )?;
         Ok(())
+    }
+
+    /// Starts watching the caller's descriptor `fd` for `events`.
+    pub fn register(&self, fd: i32, token: u64, events: u32) -> io::Result<()> {
+        // SAFETY: the descriptor is only named for this call; if it is not
+        // open the kernel answers EBADF, nothing is read or written through it.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        epoll::add(
+            &self.epfd,
+            fd,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::from_bits_retain(events),
+        )?;
+        Ok(())
+    }
+
+    /// Changes the events watched on a registered descriptor.
+    pub fn reregister(&self, fd: i32, token: u64, events: u32) -> io::Result<()> {
+        // SAFETY: as in `register`.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        epoll::modify(
+            &self.epfd,
+            fd,
+            epoll::EventData::new_u64(token),
+            epoll::EventFlags::from_bits_retain(events),
+        )?;
+        Ok(())
+    }
+
+    /// Stops watching `fd`. Errors are ignored: the descriptor may have been
+    /// closed already, which removed it from the set.
+    pub fn deregister(&self, fd: i32) {
+        // SAFETY: as in `register`.
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let _ = epoll::delete(&self.epfd, fd);
     }
 
     /// Waits up to `timeout_ms` (-1: forever, 0: don't block) and returns
@@ -77,7 +129,7 @@ impl Poller {
             let (data, flags) = (e.data, e.flags);
             Ready {
                 token: data.u64(),
-                readable: flags.contains(epoll::EventFlags::IN),
+                events: flags.bits(),
             }
         }))
     }
@@ -166,8 +218,30 @@ mod tests {
         let got: Vec<_> = p.wait(1000, false).unwrap().collect();
         assert_eq!(got.len(), 1);
         assert_eq!(got[0].token, 7);
-        assert!(got[0].readable);
+        assert!(got[0].readable());
         w.drain(true);
+        assert_eq!(p.wait(0, false).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn registered_descriptors_report_their_events() {
+        let mut p = Poller::new().unwrap();
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        p.register(w.as_raw_fd(), 3, events::OUT).unwrap();
+        let got: Vec<_> = p.wait(0, false).unwrap().collect();
+        assert_eq!(got.len(), 1);
+        assert_eq!(
+            (got[0].token, got[0].events & events::OUT),
+            (3, events::OUT)
+        );
+        p.reregister(w.as_raw_fd(), 3, events::IN).unwrap();
+        assert_eq!(p.wait(0, false).unwrap().count(), 0);
+        p.register(r.as_raw_fd(), 4, events::IN).unwrap();
+        rustix::io::write(&w, b"x").unwrap();
+        let got: Vec<_> = p.wait(0, false).unwrap().collect();
+        assert_eq!(got.len(), 1);
+        assert!(got[0].token == 4 && got[0].readable());
+        p.deregister(r.as_raw_fd());
         assert_eq!(p.wait(0, false).unwrap().count(), 0);
     }
 }
