@@ -24,9 +24,14 @@ pub const UV_UNKNOWN_HANDLE: c_int = 0;
 pub const UV_ASYNC: c_int = 1;
 pub const UV_CHECK: c_int = 2;
 pub const UV_IDLE: c_int = 6;
+pub const UV_NAMED_PIPE: c_int = 7;
 pub const UV_POLL: c_int = 8;
 pub const UV_PREPARE: c_int = 9;
+pub const UV_TCP: c_int = 12;
 pub const UV_TIMER: c_int = 13;
+pub const UV_TTY: c_int = 14;
+pub const UV_UDP: c_int = 15;
+pub const UV_SIGNAL: c_int = 16;
 pub const UV_FILE: c_int = 17;
 pub const UV_HANDLE_TYPE_MAX: c_int = 18;
 

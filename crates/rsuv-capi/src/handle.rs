@@ -63,13 +63,39 @@ pub(crate) unsafe fn with_handle<R>(
 }
 
 /// Calls the close callback of the handle at `token`.
+///
+/// First the handle type finishes its own closing (cancelled requests get
+/// their callbacks with `UV_ECANCELED`), as libuv does before `close_cb`.
 pub(crate) fn call_close(token: usize) {
     let h = token as *mut uv_handle_t;
     // SAFETY: the engine passes the address of a handle that was registered
     // until just now; libuv guarantees its memory until this callback.
     unsafe {
+        match (*h).type_ {
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::finish_close(h),
+            UV_UDP => crate::udp::finish_close(h),
+            UV_SIGNAL => crate::signal::finish_close(h),
+            _ => {}
+        }
         if let Some(cb) = (*h).close_cb {
             cb(h);
+        }
+    }
+}
+
+/// The type-specific part of `uv_close`: stop I/O, release the descriptor.
+/// Runs with the engine borrowed, so it makes no callbacks.
+///
+/// # Safety
+/// `h` is the live handle `id` of `l`.
+unsafe fn close_type(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
+    // SAFETY: per the contract.
+    unsafe {
+        match (*h).type_ {
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::close(l, id, h),
+            UV_UDP => crate::udp::close(l, id, h),
+            UV_SIGNAL => crate::signal::close(l, id, h),
+            _ => {}
         }
     }
 }
@@ -87,9 +113,12 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
             crate::r#async::wait_for_senders(h as *mut uv_async_t);
         }
         with_handle(h, |l, id| {
-            if l.close(id) {
-                (*h).close_cb = close_cb;
+            if l.is_closing(id) {
+                return;
             }
+            close_type(l, id, h);
+            l.close(id);
+            (*h).close_cb = close_cb;
         });
     }
 }

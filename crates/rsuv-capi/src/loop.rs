@@ -95,18 +95,29 @@ impl Host for CHost {
     fn close(&self, handle: Token) {
         handle::call_close(handle);
     }
-    fn io(&self, handle: Token, events: u32) {
+    fn io(&self, kind: Kind, handle: Token, events: u32) {
+        if kind == Kind::Internal {
+            // The only internal watcher is a loop's signal pipe.
+            crate::signal::pipe_io(handle, events);
+            return;
+        }
         // SAFETY: the engine passes a live handle's address.
         let type_ = unsafe { (*(handle as *const uv_handle_t)).type_ };
         match type_ {
             UV_POLL => crate::poll::io(handle, events),
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::io(handle, events),
+            UV_UDP => crate::udp::io(handle, events),
             _ => {}
         }
     }
     fn pending(&self, handle: Token) {
         // SAFETY: the engine passes a live handle's address.
         let type_ = unsafe { (*(handle as *const uv_handle_t)).type_ };
-        let _ = type_;
+        match type_ {
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::pending(handle),
+            UV_UDP => crate::udp::pending(handle),
+            _ => {}
+        }
     }
 }
 

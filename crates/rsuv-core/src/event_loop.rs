@@ -32,7 +32,7 @@ pub trait Host {
     fn close(&self, handle: Token);
     /// Readiness on the handle's descriptor: epoll event bits, already
     /// limited to what the handle watches (plus errors and hangups).
-    fn io(&self, handle: Token, events: u32);
+    fn io(&self, kind: Kind, handle: Token, events: u32);
     /// A callback the handle deferred to the pending phase (`Loop::defer`).
     fn pending(&self, handle: Token);
 }
@@ -134,6 +134,8 @@ pub struct Loop {
     closing: Vec<HandleId>,
     /// Handles with a deferred callback, in the order deferred.
     pending: VecDeque<HandleId>,
+    /// Registered handles of kind `Internal`.
+    internal_handles: usize,
     /// Which handle watches each descriptor (`NIL`: none), as libuv allows
     /// one watcher per descriptor and loop.
     fd_owner: Vec<u32>,
@@ -172,6 +174,7 @@ impl Loop {
             pending: VecDeque::new(),
             ready_io: Vec::new(),
             fd_owner: Vec::new(),
+            internal_handles: 0,
             active_handles: 0,
             active_reqs: 0,
             stop: false,
@@ -226,9 +229,9 @@ impl Loop {
         self.active_reqs = active_reqs;
     }
 
-    /// Handles initialized and not yet fully closed.
+    /// Handles initialized and not yet fully closed (internal ones aside).
     pub fn handle_count(&self) -> usize {
-        self.handles.len()
+        self.handles.len() - self.internal_handles
     }
 
     pub fn alive(&self) -> bool {
@@ -287,6 +290,24 @@ impl Loop {
             self.activate(id);
         }
         id
+    }
+
+    /// Registers an internal watcher: unreferenced, invisible to `uv_walk`
+    /// and to `uv_loop_close`'s busy check. Removed with `remove_internal`.
+    pub fn init_internal(&mut self, token: Token) -> HandleId {
+        let id = self.handles.insert(token, Kind::Internal);
+        self.handles.rec_mut(id).flags = 0;
+        self.internal_handles += 1;
+        id
+    }
+
+    /// Drops an internal watcher at once (no close callback).
+    pub fn remove_internal(&mut self, id: HandleId) {
+        if self.handles.is_live(id) && self.handles.rec(id).kind == Kind::Internal {
+            self.io_close(id);
+            self.handles.remove(id);
+            self.internal_handles -= 1;
+        }
     }
 
     /// Whether `id` is the live handle whose struct is at `token`.
@@ -369,7 +390,7 @@ impl Loop {
                 self.asyncs.retain(|&a| a != id);
                 self.deactivate(id);
             }
-            Kind::Other => self.deactivate(id),
+            Kind::Other | Kind::Internal => self.deactivate(id),
         }
         self.handles.rec_mut(id).flags |= CLOSING;
         self.closing.push(id);
@@ -380,7 +401,9 @@ impl Loop {
     pub fn handle_tokens(&self) -> Vec<Token> {
         self.handles
             .iter()
-            .map(|id| self.handles.rec(id).token)
+            .map(|id| self.handles.rec(id))
+            .filter(|r| r.kind != Kind::Internal)
+            .map(|r| r.token)
             .collect()
     }
 
@@ -388,10 +411,9 @@ impl Loop {
     pub fn handle_states(&self) -> Vec<(Token, bool, bool)> {
         self.handles
             .iter()
-            .map(|id| {
-                let r = self.handles.rec(id);
-                (r.token, r.flags & REF != 0, r.flags & ACTIVE != 0)
-            })
+            .map(|id| self.handles.rec(id))
+            .filter(|r| r.kind != Kind::Internal)
+            .map(|r| (r.token, r.flags & REF != 0, r.flags & ACTIVE != 0))
             .collect()
     }
 
@@ -907,9 +929,9 @@ fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)
                 events |= r.interest & (IN | OUT | RDHUP | PRI);
             }
             sync(&l, host);
-            (r.token, events)
+            (r.token, events, r.kind)
         };
-        host.io(delivery.0, delivery.1);
+        host.io(delivery.2, delivery.0, delivery.1);
     }
     io.clear();
     let mut l = lp.borrow_mut();
@@ -1025,7 +1047,7 @@ mod tests {
         fn async_wakeup(&self, t: Token) {
             self.record("async", t)
         }
-        fn io(&self, t: Token, _: u32) {
+        fn io(&self, _: Kind, t: Token, _: u32) {
             self.record("io", t)
         }
         fn pending(&self, t: Token) {
@@ -1248,7 +1270,7 @@ mod wakeup_stress {
         fn timer(&self, _: Token) {}
         fn watcher(&self, _: Kind, _: Token) {}
         fn async_wakeup(&self, _: Token) {}
-        fn io(&self, _: Token, _: u32) {}
+        fn io(&self, _: Kind, _: Token, _: u32) {}
         fn pending(&self, _: Token) {}
         fn close(&self, _: Token) {}
     }

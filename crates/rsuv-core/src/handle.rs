@@ -25,6 +25,10 @@ pub enum Kind {
     Timer,
     /// Any handle type whose behaviour is not in the engine yet.
     Other,
+    /// A watcher the C layer keeps for its own use (e.g. a loop's signal
+    /// pipe): not reported by `uv_walk`, never keeping the loop alive or
+    /// busy.
+    Internal,
 }
 
 pub(crate) const ACTIVE: u8 = 1;
