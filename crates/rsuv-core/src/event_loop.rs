@@ -539,6 +539,11 @@ impl Loop {
         self.active_reqs += 1;
     }
 
+    /// A request's callback is about to run: it no longer keeps the loop.
+    pub fn req_finished(&mut self) {
+        self.active_reqs = self.active_reqs.saturating_sub(1);
+    }
+
     // ---- timers ------------------------------------------------------------
 
     pub fn timer_start(&mut self, id: HandleId, timeout: u64, repeat: u64) {
