@@ -57,7 +57,9 @@ pub struct uv_loop_t {
     pub stop_flag: c_uint,
     /// The loop's `rsuv_core::Shared`, for other threads.
     pub shared: *const c_void,
-    _private: [u8; UV_LOOP_SIZE - 64],
+    /// A descriptor held in reserve for accept's EMFILE recovery, or -1.
+    pub emfile_fd: c_int,
+    _private: [u8; UV_LOOP_SIZE - 68],
 }
 
 /// The fields every handle starts with.

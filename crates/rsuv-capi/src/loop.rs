@@ -138,6 +138,7 @@ pub unsafe extern "C" fn uv_loop_init(lp: *mut uv_loop_t) -> c_int {
         let data = (*lp).data;
         ptr::write_bytes(lp as *mut u8, 0, UV_LOOP_SIZE);
         (*lp).data = data;
+        (*lp).emfile_fd = -1;
         (*lp).shared = std::sync::Arc::as_ptr(engine.shared()) as *const c_void;
         (*lp).internal_fields = Box::into_raw(Box::new(LoopBox {
             engine: RefCell::new(engine),
@@ -169,6 +170,10 @@ pub unsafe extern "C" fn uv_loop_close(lp: *mut uv_loop_t) -> c_int {
         drop(Box::from_raw((*lp).internal_fields as *mut LoopBox));
         (*lp).internal_fields = ptr::null_mut();
         (*lp).shared = ptr::null();
+        if (*lp).emfile_fd >= 0 {
+            libc::close((*lp).emfile_fd);
+            (*lp).emfile_fd = -1;
+        }
     }
     let _ = DEFAULT_LOOP.compare_exchange(lp, ptr::null_mut(), Ordering::AcqRel, Ordering::Acquire);
     0
