@@ -7,9 +7,11 @@
 //! `// SAFETY:` reason.
 
 pub mod abi;
+pub mod addr;
 pub mod alloc;
 pub mod r#async;
 pub mod dl;
+pub mod dns;
 pub mod errors;
 pub mod handle;
 pub mod r#loop;

@@ -59,8 +59,6 @@ type uv_dir_t = c_void;
 type uv_dirent_t = c_void;
 type uv_stat_t = c_void;
 type uv_udp_send_t = c_void;
-type uv_getaddrinfo_t = c_void;
-type uv_getnameinfo_t = c_void;
 type uv_random_t = c_void;
 
 type uv_file = c_int;
@@ -72,10 +70,6 @@ type c_enum = c_int;
 
 type uv_alloc_cb = Option<unsafe extern "C" fn(*mut uv_handle_t, usize, *mut Buf)>;
 type uv_fs_cb = Option<unsafe extern "C" fn(*mut uv_fs_t)>;
-type uv_getaddrinfo_cb =
-    Option<unsafe extern "C" fn(*mut uv_getaddrinfo_t, c_int, *mut libc::addrinfo)>;
-type uv_getnameinfo_cb =
-    Option<unsafe extern "C" fn(*mut uv_getnameinfo_t, c_int, *const c_char, *const c_char)>;
 type uv_random_cb = Option<unsafe extern "C" fn(*mut uv_random_t, c_int, *mut c_void, usize)>;
 type uv_fs_event_cb = Option<unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char, c_int, c_int)>;
 type uv_fs_poll_cb =
@@ -330,33 +324,6 @@ not_yet! {
     fn uv_fs_event_start(handle: *mut uv_fs_event_t, cb: uv_fs_event_cb, path: *const c_char, flags: c_uint) -> c_int = UV_ENOSYS;
     fn uv_fs_event_stop(handle: *mut uv_fs_event_t) -> c_int = UV_ENOSYS;
     fn uv_fs_event_getpath(handle: *mut uv_fs_event_t, buffer: *mut c_char, size: *mut usize) -> c_int = UV_ENOSYS;
-}
-
-// DNS and address helpers.
-not_yet! {
-    fn uv_getaddrinfo(
-        loop_: *mut uv_loop_t,
-        req: *mut uv_getaddrinfo_t,
-        getaddrinfo_cb: uv_getaddrinfo_cb,
-        node: *const c_char,
-        service: *const c_char,
-        hints: *const libc::addrinfo,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_freeaddrinfo(ai: *mut libc::addrinfo) = ();
-    fn uv_getnameinfo(
-        loop_: *mut uv_loop_t,
-        req: *mut uv_getnameinfo_t,
-        getnameinfo_cb: uv_getnameinfo_cb,
-        addr: *const libc::sockaddr,
-        flags: c_int,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_ip4_addr(ip: *const c_char, port: c_int, addr: *mut libc::sockaddr_in) -> c_int = UV_ENOSYS;
-    fn uv_ip6_addr(ip: *const c_char, port: c_int, addr: *mut libc::sockaddr_in6) -> c_int = UV_ENOSYS;
-    fn uv_ip4_name(src: *const libc::sockaddr_in, dst: *mut c_char, size: usize) -> c_int = UV_ENOSYS;
-    fn uv_ip6_name(src: *const libc::sockaddr_in6, dst: *mut c_char, size: usize) -> c_int = UV_ENOSYS;
-    fn uv_ip_name(src: *const libc::sockaddr, dst: *mut c_char, size: usize) -> c_int = UV_ENOSYS;
-    fn uv_inet_ntop(af: c_int, src: *const c_void, dst: *mut c_char, size: usize) -> c_int = UV_ENOSYS;
-    fn uv_inet_pton(af: c_int, src: *const c_char, dst: *mut c_void) -> c_int = UV_ENOSYS;
 }
 
 // Randomness and text conversion.
