@@ -164,6 +164,8 @@ pub unsafe extern "C" fn uv_loop_close(lp: *mut uv_loop_t) -> c_int {
             return UV_EBUSY;
         }
     }
+    // SAFETY: lp is an initialized loop, not running (checked above).
+    unsafe { crate::signal::loop_closing(lp) };
     // SAFETY: the box came from Box::into_raw in uv_loop_init and nothing
     // borrows it (checked above); the pointer is cleared so it is freed once.
     unsafe {

@@ -49,7 +49,6 @@ type uv_loop_t = c_void;
 type uv_handle_t = c_void;
 type uv_tty_t = c_void;
 type uv_udp_t = c_void;
-type uv_signal_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
 type uv_fs_t = c_void;
@@ -74,7 +73,6 @@ type uv_random_cb = Option<unsafe extern "C" fn(*mut uv_random_t, c_int, *mut c_
 type uv_fs_event_cb = Option<unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char, c_int, c_int)>;
 type uv_fs_poll_cb =
     Option<unsafe extern "C" fn(*mut uv_fs_poll_t, c_int, *const uv_stat_t, *const uv_stat_t)>;
-type uv_signal_cb = Option<unsafe extern "C" fn(*mut uv_signal_t, c_int)>;
 type uv_udp_send_cb = Option<unsafe extern "C" fn(*mut uv_udp_send_t, c_int)>;
 type uv_udp_recv_cb =
     Option<unsafe extern "C" fn(*mut uv_udp_t, isize, *const Buf, *const libc::sockaddr, c_uint)>;
@@ -172,10 +170,6 @@ not_yet! {
 
 // Poll, signals, processes.
 not_yet! {
-    fn uv_signal_init(loop_: *mut uv_loop_t, handle: *mut uv_signal_t) -> c_int = UV_ENOSYS;
-    fn uv_signal_start(handle: *mut uv_signal_t, signal_cb: uv_signal_cb, signum: c_int) -> c_int = UV_ENOSYS;
-    fn uv_signal_start_oneshot(handle: *mut uv_signal_t, signal_cb: uv_signal_cb, signum: c_int) -> c_int = UV_ENOSYS;
-    fn uv_signal_stop(handle: *mut uv_signal_t) -> c_int = UV_ENOSYS;
     fn uv_spawn(loop_: *mut uv_loop_t, handle: *mut uv_process_t, options: *const uv_process_options_t) -> c_int = UV_ENOSYS;
     fn uv_process_kill(handle: *mut uv_process_t, signum: c_int) -> c_int = UV_ENOSYS;
     fn uv_process_get_pid(handle: *const uv_process_t) -> libc::pid_t = 0;
