@@ -181,18 +181,20 @@ pub unsafe extern "C" fn uv_pipe_open(h: *mut uv_pipe_t, fd: c_int) -> c_int {
 }
 
 /// A `sockaddr_un` for `name`: abstract when it starts with NUL (no file),
-/// truncated to `sun_path` unless `no_truncate`.
+/// truncated to `sun_path` unless `UV_PIPE_NO_TRUNCATE`. An empty name
+/// (`autobind`, for bind only) asks Linux for a unique abstract name.
 unsafe fn unix_addr(
     name: *const c_char,
     namelen: usize,
     flags: c_uint,
+    autobind: bool,
 ) -> Result<(libc::sockaddr_un, libc::socklen_t), c_int> {
-    if flags & !UV_PIPE_NO_TRUNCATE != 0 || name.is_null() || namelen == 0 {
+    if flags & !UV_PIPE_NO_TRUNCATE != 0 || name.is_null() || (namelen == 0 && !autobind) {
         return Err(UV_EINVAL);
     }
     // SAFETY: the caller passes namelen readable bytes.
     let bytes = unsafe { std::slice::from_raw_parts(name as *const u8, namelen) };
-    let abstract_name = bytes[0] == 0;
+    let abstract_name = bytes.first() == Some(&0);
     // A path may not contain NUL (an abstract name may).
     if !abstract_name && bytes.contains(&0) {
         return Err(UV_EINVAL);
@@ -200,21 +202,16 @@ unsafe fn unix_addr(
     // SAFETY: sockaddr_un is plain data.
     let mut sa: libc::sockaddr_un = unsafe { zeroed() };
     let cap = sa.sun_path.len();
-    if flags & UV_PIPE_NO_TRUNCATE != 0 && (namelen > cap || (!abstract_name && namelen == cap)) {
+    if flags & UV_PIPE_NO_TRUNCATE != 0 && namelen > cap {
         return Err(UV_EINVAL);
     }
-    // Paths keep room for their NUL terminator; abstract names use it all.
-    let n = if abstract_name {
-        namelen.min(cap)
-    } else {
-        namelen.min(cap - 1)
-    };
+    let n = namelen.min(cap);
     for (d, &b) in sa.sun_path.iter_mut().zip(&bytes[..n]) {
         *d = b as c_char;
     }
     sa.sun_family = libc::AF_UNIX as libc::sa_family_t;
     let base = offset_of!(libc::sockaddr_un, sun_path);
-    let len = if abstract_name {
+    let len = if abstract_name || n == 0 {
         base + n
     } else {
         size_of::<libc::sockaddr_un>()
@@ -233,7 +230,7 @@ pub unsafe extern "C" fn uv_pipe_bind2(
 ) -> c_int {
     // SAFETY: per the contract.
     unsafe {
-        let (sa, len) = match unix_addr(name, namelen, flags) {
+        let (sa, len) = match unix_addr(name, namelen, flags, true) {
             Ok(a) => a,
             Err(e) => return e,
         };
@@ -255,9 +252,12 @@ pub unsafe extern "C" fn uv_pipe_bind2(
             // libuv reports a missing directory as a permissions problem.
             return if e == libc::ENOENT { UV_EACCES } else { -e };
         }
-        if *name != 0 {
-            let path = CStr::from_ptr(sa.sun_path.as_ptr());
-            (*h).pipe_fname = crate::alloc::strdup(path);
+        if namelen > 0 && *name != 0 {
+            // sun_path may use all its bytes without a terminator.
+            let mut path = [0 as c_char; 109];
+            let n = namelen.min(sa.sun_path.len());
+            path[..n].copy_from_slice(&sa.sun_path[..n]);
+            (*h).pipe_fname = crate::alloc::strdup(CStr::from_ptr(path.as_ptr()));
         }
         (*s).p.fd = fd;
         (*s).p.flags |= crate::stream::BOUND;
@@ -312,7 +312,7 @@ pub unsafe extern "C" fn uv_pipe_connect2(
     }
     // SAFETY: per the contract.
     unsafe {
-        let (sa, len) = match unix_addr(name, namelen, flags) {
+        let (sa, len) = match unix_addr(name, namelen, flags, false) {
             Ok(a) => a,
             Err(e) => return e,
         };
@@ -411,10 +411,12 @@ unsafe fn name_of(h: *const uv_pipe_t, f: NameFn, buffer: *mut c_char, size: *mu
         let n = if abstract_name {
             (len as usize).saturating_sub(base)
         } else {
-            libc::strlen(sa.sun_path.as_ptr())
+            libc::strnlen(sa.sun_path.as_ptr(), sa.sun_path.len())
         };
-        if n >= *size {
-            *size = n + 1;
+        // A path needs room for its terminator; an abstract name has none.
+        let slop = usize::from(!abstract_name);
+        if n + slop > *size {
+            *size = n + slop;
             return UV_ENOBUFS;
         }
         ptr::copy_nonoverlapping(sa.sun_path.as_ptr(), buffer, n);

@@ -818,7 +818,8 @@ unsafe fn check_before_write(
 ) -> c_int {
     // SAFETY: s and send_handle (if any) are handles.
     unsafe {
-        if nbufs == 0 || !is_stream_type((*s).handle.type_) {
+        // A negative count converted to unsigned is caught here too.
+        if !(1..=1024 * 1024).contains(&nbufs) || !is_stream_type((*s).handle.type_) {
             return UV_EINVAL;
         }
         if (*s).p.fd < 0 {

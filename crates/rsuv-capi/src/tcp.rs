@@ -251,7 +251,8 @@ pub(crate) unsafe fn listen(s: *mut uv_stream_t, backlog: c_int) -> c_int {
         if (*s).p.delayed_error != 0 {
             return (*s).p.delayed_error;
         }
-        let err = ensure_socket(s, libc::AF_INET, READABLE);
+        // A listening socket is neither readable nor writable as a stream.
+        let err = ensure_socket(s, libc::AF_INET, 0);
         if err != 0 {
             return err;
         }
