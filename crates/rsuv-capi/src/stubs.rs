@@ -47,7 +47,6 @@ use crate::misc::Buf;
 // them cross the boundary, so their contents do not matter here.
 type uv_loop_t = c_void;
 type uv_handle_t = c_void;
-type uv_tty_t = c_void;
 type uv_udp_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
@@ -77,7 +76,6 @@ type uv_udp_send_cb = Option<unsafe extern "C" fn(*mut uv_udp_send_t, c_int)>;
 type uv_udp_recv_cb =
     Option<unsafe extern "C" fn(*mut uv_udp_t, isize, *const Buf, *const libc::sockaddr, c_uint)>;
 
-const UV_UNKNOWN_HANDLE: c_enum = 0;
 const UV_FS_UNKNOWN: c_enum = -1;
 
 /// Defines each listed function as an exported stub returning the given
@@ -103,17 +101,6 @@ not_yet! {
     fn uv_fileno(handle: *const uv_handle_t, fd: *mut uv_os_fd_t) -> c_int = UV_ENOSYS;
     fn uv_recv_buffer_size(handle: *mut uv_handle_t, value: *mut c_int) -> c_int = UV_ENOSYS;
     fn uv_send_buffer_size(handle: *mut uv_handle_t, value: *mut c_int) -> c_int = UV_ENOSYS;
-}
-
-// TTY.
-not_yet! {
-    fn uv_tty_init(loop_: *mut uv_loop_t, tty: *mut uv_tty_t, fd: uv_file, readable: c_int) -> c_int = UV_ENOSYS;
-    fn uv_tty_set_mode(tty: *mut uv_tty_t, mode: c_enum) -> c_int = UV_ENOSYS;
-    fn uv_tty_reset_mode() -> c_int = UV_ENOSYS;
-    fn uv_tty_get_winsize(tty: *mut uv_tty_t, width: *mut c_int, height: *mut c_int) -> c_int = UV_ENOSYS;
-    fn uv_tty_set_vterm_state(state: c_enum) = ();
-    fn uv_tty_get_vterm_state(state: *mut c_enum) -> c_int = UV_ENOSYS;
-    fn uv_guess_handle(file: uv_file) -> c_enum = UV_UNKNOWN_HANDLE;
 }
 
 // UDP.
