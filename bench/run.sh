@@ -9,7 +9,8 @@
 #   --libuv-only  use Debian's libuv in both columns (validates the harness)
 #   --best        report the best (max) run instead of the median
 #   --keep        keep the temp dir (binaries + raw logs) and print its path
-#   BENCH...      subset of: loop-idle timers async queue-work
+#   BENCH...      subset of: loop-idle timers async queue-work udp-pummel
+#                 tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
 #
 # Environment:
 #   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
@@ -20,7 +21,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 benchdir=$root/bench
-all_benches=(loop-idle timers async queue-work)
+all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes)
 
 runs=5
 quick=0
@@ -49,10 +50,12 @@ for b in "${benches[@]}"; do
 done
 
 # Iteration counts (argument to each program); empty = program default.
-declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='')
+declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='' [udp-pummel]=''
+               [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [million-writes]='')
 if [ $quick = 1 ]; then
   [ "$runs" = 5 ] && runs=3
-  count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000)
+  count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000 [udp-pummel]=100000
+         [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [million-writes]=200000)
 fi
 
 cc=${CC:-cc}

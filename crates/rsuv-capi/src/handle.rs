@@ -3,7 +3,7 @@
 
 use crate::abi::*;
 use crate::r#loop::with_loop;
-use rsuv_core::error::UV_EINVAL;
+use rsuv_core::error::{UV_EBADF, UV_EINVAL};
 use rsuv_core::{HandleId, Kind, Loop};
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::sync::atomic::Ordering;
@@ -359,6 +359,94 @@ pub unsafe extern "C" fn uv_print_all_handles(lp: *mut uv_loop_t, stream: *mut l
 pub unsafe extern "C" fn uv_print_active_handles(lp: *mut uv_loop_t, stream: *mut libc::FILE) {
     // SAFETY: per the contract.
     unsafe { print_handles(lp, stream, true) }
+}
+
+/// The descriptor of a stream, poll or UDP handle, or -1 (none yet, or a
+/// type without one).
+///
+/// # Safety
+/// `h` points to a handle.
+unsafe fn handle_fd(h: *const uv_handle_t) -> c_int {
+    // SAFETY: per the contract; each arm reads its own type's layout.
+    unsafe {
+        match (*h).type_ {
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => {
+                crate::stream::fd(h as *const crate::stream::uv_stream_t)
+            }
+            UV_POLL => (*(h as *const uv_poll_t)).fd,
+            UV_UDP => crate::udp::fileno(h),
+            _ => -1,
+        }
+    }
+}
+
+/// # Safety
+/// `h` points to a handle; `fd` to writable storage.
+#[no_mangle]
+pub unsafe extern "C" fn uv_fileno(h: *const uv_handle_t, fd: *mut c_int) -> c_int {
+    if h.is_null() || fd.is_null() {
+        return UV_EINVAL;
+    }
+    // SAFETY: per the contract.
+    unsafe {
+        if !matches!(
+            (*h).type_,
+            UV_TCP | UV_NAMED_PIPE | UV_TTY | UV_UDP | UV_POLL
+        ) {
+            return UV_EINVAL;
+        }
+        let f = handle_fd(h);
+        // libuv: no descriptor yet, or a handle that is closing.
+        if f < 0 || uv_is_closing(h) != 0 {
+            return UV_EBADF;
+        }
+        *fd = f;
+    }
+    0
+}
+
+/// Gets (`*value == 0`) or sets a socket buffer size, as libuv does: Linux
+/// reports twice the size set.
+///
+/// # Safety
+/// `h` points to a handle; `value` to an int.
+unsafe fn socket_buffer_size(h: *mut uv_handle_t, option: c_int, value: *mut c_int) -> c_int {
+    if h.is_null() || value.is_null() {
+        return UV_EINVAL;
+    }
+    // SAFETY: per the contract.
+    unsafe {
+        if !matches!((*h).type_, UV_TCP | UV_NAMED_PIPE | UV_UDP) {
+            return rsuv_core::error::UV_ENOTSUP;
+        }
+        let fd = handle_fd(h);
+        let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+        let r = if *value == 0 {
+            libc::getsockopt(fd, libc::SOL_SOCKET, option, value as *mut c_void, &mut len)
+        } else {
+            libc::setsockopt(fd, libc::SOL_SOCKET, option, value as *const c_void, len)
+        };
+        if r < 0 {
+            return -crate::util::errno();
+        }
+    }
+    0
+}
+
+/// # Safety
+/// `h` points to a handle; `value` to an int.
+#[no_mangle]
+pub unsafe extern "C" fn uv_send_buffer_size(h: *mut uv_handle_t, value: *mut c_int) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { socket_buffer_size(h, libc::SO_SNDBUF, value) }
+}
+
+/// # Safety
+/// `h` points to a handle; `value` to an int.
+#[no_mangle]
+pub unsafe extern "C" fn uv_recv_buffer_size(h: *mut uv_handle_t, value: *mut c_int) -> c_int {
+    // SAFETY: forwarded contract.
+    unsafe { socket_buffer_size(h, libc::SO_RCVBUF, value) }
 }
 
 #[cfg(test)]

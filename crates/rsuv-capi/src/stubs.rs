@@ -46,8 +46,6 @@ use crate::misc::Buf;
 // Opaque stand-ins for the structs these functions take; only pointers to
 // them cross the boundary, so their contents do not matter here.
 type uv_loop_t = c_void;
-type uv_handle_t = c_void;
-type uv_udp_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
 type uv_fs_t = c_void;
@@ -56,25 +54,18 @@ type uv_fs_poll_t = c_void;
 type uv_dir_t = c_void;
 type uv_dirent_t = c_void;
 type uv_stat_t = c_void;
-type uv_udp_send_t = c_void;
 type uv_random_t = c_void;
 
 type uv_file = c_int;
-type uv_os_sock_t = c_int;
-type uv_os_fd_t = c_int;
 /// C enums (`uv_handle_type`, `uv_fs_type`, `uv_membership`,
 /// `uv_tty_mode_t`, `uv_tty_vtermstate_t`) are `int`-sized.
 type c_enum = c_int;
 
-type uv_alloc_cb = Option<unsafe extern "C" fn(*mut uv_handle_t, usize, *mut Buf)>;
 type uv_fs_cb = Option<unsafe extern "C" fn(*mut uv_fs_t)>;
 type uv_random_cb = Option<unsafe extern "C" fn(*mut uv_random_t, c_int, *mut c_void, usize)>;
 type uv_fs_event_cb = Option<unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char, c_int, c_int)>;
 type uv_fs_poll_cb =
     Option<unsafe extern "C" fn(*mut uv_fs_poll_t, c_int, *const uv_stat_t, *const uv_stat_t)>;
-type uv_udp_send_cb = Option<unsafe extern "C" fn(*mut uv_udp_send_t, c_int)>;
-type uv_udp_recv_cb =
-    Option<unsafe extern "C" fn(*mut uv_udp_t, isize, *const Buf, *const libc::sockaddr, c_uint)>;
 
 const UV_FS_UNKNOWN: c_enum = -1;
 
@@ -94,65 +85,6 @@ macro_rules! not_yet {
             }
         )*
     };
-}
-
-// Streams.
-not_yet! {
-    fn uv_fileno(handle: *const uv_handle_t, fd: *mut uv_os_fd_t) -> c_int = UV_ENOSYS;
-    fn uv_recv_buffer_size(handle: *mut uv_handle_t, value: *mut c_int) -> c_int = UV_ENOSYS;
-    fn uv_send_buffer_size(handle: *mut uv_handle_t, value: *mut c_int) -> c_int = UV_ENOSYS;
-}
-
-// UDP.
-not_yet! {
-    fn uv_udp_init(loop_: *mut uv_loop_t, handle: *mut uv_udp_t) -> c_int = UV_ENOSYS;
-    fn uv_udp_init_ex(loop_: *mut uv_loop_t, handle: *mut uv_udp_t, flags: c_uint) -> c_int = UV_ENOSYS;
-    fn uv_udp_open(handle: *mut uv_udp_t, sock: uv_os_sock_t) -> c_int = UV_ENOSYS;
-    fn uv_udp_open_ex(handle: *mut uv_udp_t, sock: uv_os_sock_t, flags: c_uint) -> c_int = UV_ENOSYS;
-    fn uv_udp_bind(handle: *mut uv_udp_t, addr: *const libc::sockaddr, flags: c_uint) -> c_int = UV_ENOSYS;
-    fn uv_udp_connect(handle: *mut uv_udp_t, addr: *const libc::sockaddr) -> c_int = UV_ENOSYS;
-    fn uv_udp_getpeername(handle: *const uv_udp_t, name: *mut libc::sockaddr, namelen: *mut c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_getsockname(handle: *const uv_udp_t, name: *mut libc::sockaddr, namelen: *mut c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_membership(
-        handle: *mut uv_udp_t,
-        multicast_addr: *const c_char,
-        interface_addr: *const c_char,
-        membership: c_enum,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_source_membership(
-        handle: *mut uv_udp_t,
-        multicast_addr: *const c_char,
-        interface_addr: *const c_char,
-        source_addr: *const c_char,
-        membership: c_enum,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_multicast_loop(handle: *mut uv_udp_t, on: c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_multicast_ttl(handle: *mut uv_udp_t, ttl: c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_multicast_interface(handle: *mut uv_udp_t, interface_addr: *const c_char) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_broadcast(handle: *mut uv_udp_t, on: c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_set_ttl(handle: *mut uv_udp_t, ttl: c_int) -> c_int = UV_ENOSYS;
-    fn uv_udp_send(
-        req: *mut uv_udp_send_t,
-        handle: *mut uv_udp_t,
-        bufs: *const Buf,
-        nbufs: c_uint,
-        addr: *const libc::sockaddr,
-        send_cb: uv_udp_send_cb,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_udp_try_send(handle: *mut uv_udp_t, bufs: *const Buf, nbufs: c_uint, addr: *const libc::sockaddr) -> c_int = UV_ENOSYS;
-    fn uv_udp_try_send2(
-        handle: *mut uv_udp_t,
-        count: c_uint,
-        bufs: *mut *mut Buf,
-        nbufs: *mut c_uint,
-        addrs: *mut *mut libc::sockaddr,
-        flags: c_uint,
-    ) -> c_int = UV_ENOSYS;
-    fn uv_udp_recv_start(handle: *mut uv_udp_t, alloc_cb: uv_alloc_cb, recv_cb: uv_udp_recv_cb) -> c_int = UV_ENOSYS;
-    fn uv_udp_using_recvmmsg(handle: *const uv_udp_t) -> c_int = 0;
-    fn uv_udp_recv_stop(handle: *mut uv_udp_t) -> c_int = UV_ENOSYS;
-    fn uv_udp_get_send_queue_size(handle: *const uv_udp_t) -> usize = 0;
-    fn uv_udp_get_send_queue_count(handle: *const uv_udp_t) -> usize = 0;
 }
 
 // Poll, signals, processes.
