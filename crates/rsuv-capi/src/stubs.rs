@@ -3,16 +3,10 @@
 //! libuv.so.1 load and run, and fail softly where they touch these areas.
 //!
 //! Not yet implemented:
-//! - streams: `uv_read_*`, `uv_write*`, `uv_try_write*`, `uv_listen`,
-//!   `uv_accept`, `uv_shutdown`, `uv_fileno`, stream queries;
-//! - TCP, pipes (`uv_pipe_*`, `uv_pipe`, `uv_socketpair`), TTY, UDP;
-//! - `uv_signal_*`, `uv_spawn` and `uv_process_*`;
+//! - processes: `uv_spawn`, `uv_process_kill`, `uv_process_get_pid`;
 //! - the file system: `uv_fs_*` requests and getters, `uv_fs_event_*`,
 //!   `uv_fs_poll_*`;
-//! - DNS (`uv_getaddrinfo`, `uv_getnameinfo`, `uv_freeaddrinfo`) and the
-//!   address helpers (`uv_ip*_addr`, `uv_ip*_name`, `uv_inet_*`);
-//! - `uv_random`, `uv_guess_handle`, socket buffer sizes and the
-//!   UTF-16/WTF-8 converters.
+//! - `uv_random` and the UTF-16/WTF-8 converters.
 //!
 //! What the stubs return: `UV_ENOSYS` from functions that report an error
 //! code; 0 from counts and sizes and from yes/no queries (`uv_is_readable`:
