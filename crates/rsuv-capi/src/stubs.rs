@@ -9,10 +9,8 @@
 //! - `uv_random` and the UTF-16/WTF-8 converters.
 //!
 //! What the stubs return: `UV_ENOSYS` from functions that report an error
-//! code; 0 from counts and sizes and from yes/no queries (`uv_is_readable`:
-//! `UV_ENOSYS` would read as "yes"); null from pointer getters;
-//! `UV_UNKNOWN_HANDLE` / `UV_FS_UNKNOWN` from the enum getters; nothing from
-//! `void` functions.
+//! code; 0 from counts and sizes; null from pointer getters; `UV_FS_UNKNOWN`
+//! from the fs type getter; nothing from `void` functions.
 //!
 //! To implement one, write it in its module and delete its line here (the
 //! duplicate symbol otherwise stops the build). Nothing here touches its
