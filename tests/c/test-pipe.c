@@ -219,6 +219,58 @@ static void test_ipc(void) {
   ASSERT_EQ(handle_arrived, 1);
 }
 
+/* ---- IPC with a UDP handle ---- */
+
+static uv_pipe_t ua, ub;
+static uv_udp_t udp_sent, udp_received;
+static uv_write_t udp_req;
+static int udp_port, udp_arrived;
+
+static void udp_ipc_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  struct sockaddr_in a;
+  int len = sizeof(a);
+  (void) buf;
+  if (n == 0)
+    return;
+  ASSERT_GT(n, 0);
+  ASSERT_EQ(uv_pipe_pending_count((uv_pipe_t*) s), 1);
+  ASSERT_EQ(uv_pipe_pending_type((uv_pipe_t*) s), UV_UDP);
+  ASSERT_OK(uv_udp_init(&loop, &udp_received));
+  ASSERT_OK(uv_accept(s, (uv_stream_t*) &udp_received));
+  ASSERT_OK(uv_udp_getsockname(&udp_received, (struct sockaddr*) &a, &len));
+  ASSERT_EQ(ntohs(a.sin_port), udp_port);
+  udp_arrived = 1;
+  uv_close((uv_handle_t*) &udp_received, NULL);
+  uv_close((uv_handle_t*) &udp_sent, NULL);
+  uv_close((uv_handle_t*) &ua, NULL);
+  uv_close((uv_handle_t*) &ub, NULL);
+}
+
+static void test_ipc_udp(void) {
+  int fds[2];
+  struct sockaddr_in addr;
+  int len = sizeof(addr);
+  uv_buf_t buf = uv_buf_init("u", 1);
+
+  memset(&addr, 0, sizeof(addr));
+  addr.sin_family = AF_INET;
+  ASSERT_EQ(inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr), 1);
+  ASSERT_OK(uv_udp_init(&loop, &udp_sent));
+  ASSERT_OK(uv_udp_bind(&udp_sent, (const struct sockaddr*) &addr, 0));
+  ASSERT_OK(uv_udp_getsockname(&udp_sent, (struct sockaddr*) &addr, &len));
+  udp_port = ntohs(addr.sin_port);
+
+  ASSERT_OK(uv_socketpair(SOCK_STREAM, 0, fds, UV_NONBLOCK_PIPE, UV_NONBLOCK_PIPE));
+  ASSERT_OK(uv_pipe_init(&loop, &ua, 1));
+  ASSERT_OK(uv_pipe_init(&loop, &ub, 1));
+  ASSERT_OK(uv_pipe_open(&ua, fds[0]));
+  ASSERT_OK(uv_pipe_open(&ub, fds[1]));
+  ASSERT_OK(uv_write2(&udp_req, (uv_stream_t*) &ua, &buf, 1, (uv_stream_t*) &udp_sent, NULL));
+  ASSERT_OK(uv_read_start((uv_stream_t*) &ub, alloc_cb, udp_ipc_read_cb));
+  ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+  ASSERT_EQ(udp_arrived, 1);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   snprintf(path, sizeof(path), "/tmp/rsuv-test-pipe-%d.sock", (int) getpid());
@@ -228,6 +280,7 @@ int main(void) {
   test_errors();
   test_anonymous_pipe();
   test_ipc();
+  test_ipc_udp();
   close_loop(&loop);
   unlink(path);
   return 0;

@@ -52,6 +52,7 @@ pub(crate) unsafe fn sendable_fd(h: *mut uv_handle_t) -> c_int {
     unsafe {
         match (*h).type_ {
             UV_TCP | UV_NAMED_PIPE => crate::stream::fd(h as *const uv_stream_t),
+            UV_UDP => crate::udp::fileno(h),
             _ => -1,
         }
     }

@@ -1109,8 +1109,17 @@ pub unsafe extern "C" fn uv_accept(server: *mut uv_stream_t, client: *mut uv_str
             return UV_EAGAIN;
         }
         let err = match (*client).handle.type_ {
-            UV_TCP | UV_NAMED_PIPE => stream_open(client, fd, READABLE | WRITABLE),
-            _ => UV_EINVAL,
+            UV_TCP | UV_NAMED_PIPE => {
+                let err = stream_open(client, fd, READABLE | WRITABLE);
+                if err == 0 {
+                    (*client).p.flags |= BOUND;
+                }
+                err
+            }
+            // A UDP socket received over IPC.
+            UV_UDP => crate::udp::uv_udp_open(client as *mut crate::udp::uv_udp_t, fd),
+            // Not a type that can take it: the descriptor stays pending.
+            _ => return UV_EINVAL,
         };
         if err != 0 {
             libc::close(fd);
