@@ -135,7 +135,10 @@ const _: () = {
 
 /// Reads per readiness report before yielding to the rest of the loop.
 const READS_PER_WAKEUP: u32 = 32;
-const WRITES_PER_WAKEUP: u32 = 32;
+/// Requests one pass over the write queue may complete before yielding to
+/// the loop. libuv 1.52 allows 32; measured on loopback pumps, two keep the
+/// bytes moved per iteration within cache and win clearly (bench/tcp-pump).
+const WRITES_PER_PASS: u32 = 2;
 const READ_SUGGESTED_SIZE: usize = 64 * 1024;
 /// Linux's `IOV_MAX`: longer lists go out in several calls.
 const IOV_MAX: usize = 1024;
@@ -709,7 +712,7 @@ unsafe fn release_bufs(req: *mut uv_write_t) {
 unsafe fn write_some(s: *mut uv_stream_t) {
     // SAFETY: s is a live stream; no callbacks run here.
     unsafe {
-        let mut count = WRITES_PER_WAKEUP;
+        let mut completed = 0;
         loop {
             let req = (*s).p.write_head;
             if req.is_null() || (*s).p.fd == -1 {
@@ -726,8 +729,8 @@ unsafe fn write_some(s: *mut uv_stream_t) {
                 (*req).send_handle = ptr::null_mut();
                 if advance(s, req, n as usize) {
                     finish_head(s);
-                    if count > 0 {
-                        count -= 1;
+                    completed += 1;
+                    if completed < WRITES_PER_PASS {
                         continue;
                     }
                     return;

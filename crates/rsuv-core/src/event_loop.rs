@@ -136,6 +136,10 @@ pub struct Loop {
     pending: VecDeque<HandleId>,
     /// Registered handles of kind `Internal`.
     internal_handles: usize,
+    /// Handles whose watched events changed since the last poll.
+    io_dirty: Vec<HandleId>,
+    /// Which handle's registration the kernel holds for each descriptor.
+    kernel_owner: Vec<u32>,
     /// Which handle watches each descriptor (`NIL`: none), as libuv allows
     /// one watcher per descriptor and loop.
     fd_owner: Vec<u32>,
@@ -174,6 +178,8 @@ impl Loop {
             pending: VecDeque::new(),
             ready_io: Vec::new(),
             fd_owner: Vec::new(),
+            io_dirty: Vec::new(),
+            kernel_owner: Vec::new(),
             internal_handles: 0,
             active_handles: 0,
             active_reqs: 0,
@@ -422,36 +428,40 @@ impl Loop {
     /// Watches `fd` for `events` (epoll bits) on behalf of `id`, in addition
     /// to what it already watches. The handle's activity is the caller's
     /// business: a stream may watch without being active, and vice versa.
+    ///
+    /// Changes reach the kernel in one batch just before the poller waits,
+    /// as in libuv, so a watcher stopped and restarted within an iteration
+    /// costs at most one `epoll_ctl`.
     pub fn io_start(&mut self, id: HandleId, fd: i32, events: u32) -> io::Result<()> {
         if self.fd_watcher(fd).is_some_and(|w| w != id) {
             return Err(io::Error::from_raw_os_error(
                 rustix::io::Errno::EXIST.raw_os_error(),
             ));
         }
-        let r = self.handles.rec(id);
-        let (old_fd, old) = (r.fd, r.interest);
-        let want = if old_fd == fd { old | events } else { events };
-        if old != 0 && old_fd == fd {
-            if want != old {
-                self.poller.reregister(fd, u64::from(id.0), want)?;
-            }
-        } else {
-            if old != 0 {
-                self.poller.deregister(old_fd);
-                self.io_watchers -= 1;
-            }
-            self.poller.register(fd, u64::from(id.0), want)?;
+        let (old_fd, old) = {
+            let r = self.handles.rec(id);
+            (r.fd, r.interest)
+        };
+        if old_fd != fd && old_fd >= 0 {
+            // Moving to another descriptor: forget the old one entirely.
+            self.io_close(id);
+        }
+        let old = if old_fd == fd { old } else { 0 };
+        let want = old | events;
+        if old == 0 && want != 0 {
             self.io_watchers += 1;
             self.set_fd_watcher(fd, id.0);
         }
         let r = self.handles.rec_mut(id);
         r.fd = fd;
         r.interest = want;
+        self.mark_io_dirty(id);
         Ok(())
     }
 
-    /// Stops watching `events`; the descriptor leaves the epoll set when
-    /// nothing is left.
+    /// Stops watching `events`. A descriptor nobody watches stays in the
+    /// epoll set until it next reports (or its handle closes), which saves
+    /// a remove-and-add when watching resumes soon.
     pub fn io_stop(&mut self, id: HandleId, events: u32) {
         let r = self.handles.rec(id);
         let (fd, old) = (r.fd, r.interest);
@@ -460,24 +470,109 @@ impl Loop {
         }
         let want = old & !events;
         if want == 0 {
-            self.poller.deregister(fd);
             self.io_watchers -= 1;
             self.set_fd_watcher(fd, NIL);
-        } else if want != old && self.poller.reregister(fd, u64::from(id.0), want).is_err() {
-            return;
         }
         self.handles.rec_mut(id).interest = want;
+        self.mark_io_dirty(id);
     }
 
-    /// Forgets the handle's descriptor (before the C layer closes it).
+    /// Forgets the handle's descriptor before the C layer closes it: its
+    /// kernel registration goes at once (a later descriptor may reuse the
+    /// number).
     pub fn io_close(&mut self, id: HandleId) {
         self.io_stop(id, u32::MAX);
+        self.drop_kernel_registration(id);
         let r = self.handles.rec_mut(id);
         r.fd = -1;
         if r.pending {
             // run_pending may hold the queue; the flag is what it checks.
             r.pending = false;
             self.pending.retain(|&p| p != id);
+        }
+    }
+
+    fn mark_io_dirty(&mut self, id: HandleId) {
+        let r = self.handles.rec_mut(id);
+        if !r.io_dirty {
+            r.io_dirty = true;
+            self.io_dirty.push(id);
+        }
+    }
+
+    fn kernel_owner(&self, fd: i32) -> u32 {
+        usize::try_from(fd)
+            .ok()
+            .and_then(|i| self.kernel_owner.get(i).copied())
+            .unwrap_or(NIL)
+    }
+
+    fn set_kernel_owner(&mut self, fd: i32, owner: u32) {
+        let Ok(i) = usize::try_from(fd) else {
+            return;
+        };
+        if self.kernel_owner.len() <= i {
+            self.kernel_owner.resize(i + 1, NIL);
+        }
+        self.kernel_owner[i] = owner;
+    }
+
+    /// Removes `id`'s descriptor from the epoll set if `id` is what the
+    /// kernel has registered for it.
+    fn drop_kernel_registration(&mut self, id: HandleId) {
+        let r = self.handles.rec(id);
+        let (fd, kernel) = (r.fd, r.kernel);
+        if kernel == NIL {
+            return;
+        }
+        if self.kernel_owner(fd) == id.0 {
+            self.poller.deregister(fd);
+            self.set_kernel_owner(fd, NIL);
+        }
+        self.handles.rec_mut(id).kernel = NIL;
+    }
+
+    /// Applies the watch changes made since the last poll.
+    fn apply_io_changes(&mut self) {
+        let mut dirty = std::mem::take(&mut self.io_dirty);
+        for &id in &dirty {
+            if !self.handles.is_live(id) || !self.handles.rec(id).io_dirty {
+                continue;
+            }
+            let r = self.handles.rec_mut(id);
+            r.io_dirty = false;
+            let (fd, want, kernel) = (r.fd, r.interest, r.kernel);
+            if fd < 0 || want == 0 || want == kernel {
+                continue;
+            }
+            // Another (stopped) handle may still hold the registration.
+            let owner = self.kernel_owner(fd);
+            if owner != NIL && owner != id.0 {
+                self.handles.rec_mut(HandleId(owner)).kernel = NIL;
+            }
+            let token = u64::from(id.0);
+            let in_set = owner != NIL;
+            let done = if in_set {
+                self.poller
+                    .reregister(fd, token, want)
+                    .or_else(|_| self.poller.register(fd, token, want))
+            } else {
+                self.poller
+                    .register(fd, token, want)
+                    .or_else(|_| self.poller.reregister(fd, token, want))
+            };
+            let r = self.handles.rec_mut(id);
+            if done.is_ok() {
+                r.kernel = want;
+                self.set_kernel_owner(fd, id.0);
+            } else {
+                // The descriptor is gone or cannot be watched: no events.
+                r.kernel = NIL;
+            }
+        }
+        dirty.clear();
+        if self.io_dirty.is_empty() {
+            self.io_dirty = dirty;
         }
     }
 
@@ -822,6 +917,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             return;
         }
     }
+    lp.borrow_mut().apply_io_changes();
     let mut timeout = timeout;
     // With idle-time metrics on, first look without blocking, so events
     // already waiting are counted as such.
@@ -923,8 +1019,14 @@ fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)
                 continue;
             }
             let r = l.handles.rec(id);
+            if r.interest == 0 {
+                // Stopped watching since it registered: now it leaves the set.
+                drop(l);
+                lp.borrow_mut().drop_kernel_registration(id);
+                continue;
+            }
             let mut events = events & (r.interest | ERR | HUP);
-            if r.interest == 0 || events == 0 {
+            if events == 0 {
                 continue;
             }
             // epoll may report a bare error or hangup; hand it to the
@@ -1237,6 +1339,58 @@ mod tests {
         assert!(!run(&lp, RunMode::Default, &host));
         t.join().unwrap();
         assert_eq!(host.take(), vec![("async", 7), ("close", 7)]);
+    }
+
+    #[test]
+    fn watch_changes_apply_at_poll_and_survive_handover_and_reuse() {
+        use crate::sys::poller::events::IN;
+        use rustix::fd::AsRawFd;
+        let lp = new_loop();
+        let host = TestHost::new(&lp);
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let fd = r.as_raw_fd();
+        let a = {
+            let mut l = lp.borrow_mut();
+            let a = l.init_handle(1, Kind::Other);
+            l.activate(a);
+            l.io_start(a, fd, IN).unwrap();
+            // Stop and restart before any poll: one registration results.
+            l.io_stop(a, IN);
+            l.io_start(a, fd, IN).unwrap();
+            a
+        };
+        rustix::io::write(&w, b"x").unwrap();
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("io", 1)]);
+
+        // A stopped watcher hears nothing; another handle may take the fd.
+        let b = {
+            let mut l = lp.borrow_mut();
+            l.io_stop(a, IN);
+            let b = l.init_handle(2, Kind::Other);
+            l.activate(b);
+            assert!(l.io_start(a, fd, IN).is_ok());
+            l.io_stop(a, IN);
+            l.io_start(b, fd, IN).unwrap();
+            b
+        };
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("io", 2)]);
+
+        // Close b's descriptor, reopen the same number: watching it works.
+        lp.borrow_mut().io_close(b);
+        drop(r);
+        drop(w);
+        let (r2, w2) = rustix::pipe::pipe().unwrap();
+        assert_eq!(r2.as_raw_fd(), fd);
+        lp.borrow_mut().io_start(a, fd, IN).unwrap();
+        rustix::io::write(&w2, b"y").unwrap();
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("io", 1)]);
+        let mut l = lp.borrow_mut();
+        l.io_close(a);
+        l.deactivate(a);
+        l.deactivate(b);
     }
 
     #[test]

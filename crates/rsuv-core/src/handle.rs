@@ -54,6 +54,10 @@ pub(crate) struct Record {
     pub fd: i32,
     pub interest: u32,
     pub pending: bool,
+    /// The events the kernel has for this handle's descriptor (`NIL`: not
+    /// registered), and whether `interest` changed since it was applied.
+    pub kernel: u32,
+    pub io_dirty: bool,
 }
 
 /// The slab of records with its init-order list.
@@ -89,6 +93,8 @@ impl Registry {
             fd: -1,
             interest: 0,
             pending: false,
+            kernel: NIL,
+            io_dirty: false,
         };
         let id = match self.free.pop() {
             Some(i) => {
