@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static uv_loop_t loop;
@@ -84,6 +85,15 @@ static void test_echo(void) {
   ASSERT_OK(uv_pipe_bind(&server, path));
   ASSERT_OK(uv_pipe_getsockname(&server, name, &size));
   ASSERT_STR_EQ(name, path);
+  /* chmod opens the socket file to everyone; bad modes are refused. */
+  ASSERT_OK(uv_pipe_chmod(&server, UV_READABLE | UV_WRITABLE));
+  {
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_mode & (S_IROTH | S_IWOTH), S_IROTH | S_IWOTH);
+  }
+  ASSERT_ERR(uv_pipe_chmod(&server, 0), UV_EINVAL);
+  ASSERT_ERR(uv_pipe_chmod(&server, 4), UV_EINVAL);
   ASSERT_OK(uv_listen((uv_stream_t*) &server, 4, connection_cb));
 
   /* The name is taken now. */
