@@ -77,13 +77,38 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
     // SAFETY: per the contract.
     match unsafe { (*req).type_ } {
         UV_WORK | UV_FS | UV_GETADDRINFO | UV_GETNAMEINFO | UV_RANDOM => {
-            if threadpool::cancel(req as usize) {
+            if threadpool::cancel(req as usize) || unsafe { cancelled_already(req) } {
                 0
             } else {
                 UV_EBUSY
             }
         }
         _ => UV_EINVAL,
+    }
+}
+
+/// Whether `req` was cancelled and still waits for its callback.
+///
+/// # Safety
+/// `req` is a thread-pool request submitted to an initialized loop.
+unsafe fn cancelled_already(req: *mut uv_req_t) -> bool {
+    // The request's loop: at offset 64 in every thread-pool request type
+    // but uv_fs_t, which has it at 72.
+    let offset = if unsafe { (*req).type_ } == UV_FS {
+        72
+    } else {
+        64
+    };
+    // SAFETY: per the contract; the offsets are libuv's public layout.
+    unsafe {
+        let lp = *((req as *const u8).add(offset) as *const *mut uv_loop_t);
+        if lp.is_null() {
+            return false;
+        }
+        match ((*lp).shared as *const rsuv_core::Shared).as_ref() {
+            Some(shared) => shared.cancel_pending(req as usize),
+            None => false,
+        }
     }
 }
 

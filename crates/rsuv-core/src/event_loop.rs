@@ -95,6 +95,17 @@ impl Shared {
         self.wake();
     }
 
+    /// Whether `token`'s job was cancelled and its callback has not run yet
+    /// (libuv lets it be cancelled again, successfully).
+    pub fn cancel_pending(&self, token: Token) -> bool {
+        self.completions
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|c| c.token == token && c.status == crate::threadpool::CANCELED)
+    }
+
     /// Nanoseconds spent blocked in the poller (`uv_metrics_idle_time`).
     pub fn idle_time(&self) -> u64 {
         let mut t = self.idle_time.load(Ordering::Acquire);
