@@ -944,7 +944,8 @@ pub unsafe extern "C" fn uv_try_write2(
         if !(*s).p.connect_req.is_null() || (*s).write_queue_size != 0 {
             return UV_EAGAIN;
         }
-        let err = check_before_write(s, nbufs, send_handle);
+        // As libuv, the handle to send is not vetted here (uv_write2 does).
+        let err = check_before_write(s, nbufs, ptr::null_mut());
         if err != 0 {
             return err;
         }
