@@ -27,7 +27,6 @@ use core::ffi::{c_char, c_int, CStr};
 use core::mem::{offset_of, size_of};
 use core::ptr;
 use std::ffi::CString;
-use std::sync::Arc;
 
 use rsuv_core::error::{
     UV_E2BIG, UV_EAI_ADDRFAMILY, UV_EAI_AGAIN, UV_EAI_BADFLAGS, UV_EAI_CANCELED, UV_EAI_FAIL,
@@ -37,7 +36,6 @@ use rsuv_core::error::{
 use rsuv_core::threadpool;
 
 use crate::abi::{uv_loop_t, uv_req_t, UV_GETADDRINFO, UV_GETNAMEINFO};
-use crate::r#loop::with_loop;
 use crate::util::errno;
 
 pub type uv_getaddrinfo_cb =
@@ -333,13 +331,7 @@ pub unsafe extern "C" fn uv_getaddrinfo(
 
     let shared = if cb.is_some() {
         // SAFETY: per the contract.
-        let shared = unsafe {
-            with_loop(loop_, |l| {
-                l.req_started();
-                Arc::clone(l.shared())
-            })
-        };
-        match shared {
+        match unsafe { crate::threadpool::pool_request_started(loop_) } {
             Some(s) => Some(s),
             None => return UV_EINVAL,
         }
@@ -466,13 +458,7 @@ pub unsafe extern "C" fn uv_getnameinfo(
 
     let shared = if cb.is_some() {
         // SAFETY: per the contract.
-        let shared = unsafe {
-            with_loop(loop_, |l| {
-                l.req_started();
-                Arc::clone(l.shared())
-            })
-        };
-        match shared {
+        match unsafe { crate::threadpool::pool_request_started(loop_) } {
             Some(s) => Some(s),
             None => return UV_EINVAL,
         }

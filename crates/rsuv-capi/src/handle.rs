@@ -6,7 +6,6 @@ use crate::r#loop::with_loop;
 use rsuv_core::error::{UV_EBADF, UV_EINVAL};
 use rsuv_core::{HandleId, Kind, Loop};
 use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::atomic::Ordering;
 
 /// Registers a freshly initialized handle of `kind` with `lp`'s engine.
 ///
@@ -306,16 +305,11 @@ unsafe fn print_handles(lp: *mut uv_loop_t, stream: *mut libc::FILE, only_active
         return;
     };
     let stream = if stream.is_null() {
-        // SAFETY: fdopen on the stderr descriptor; the FILE is kept for the
-        // process's life like stdio's own.
-        static STDERR: std::sync::atomic::AtomicPtr<libc::FILE> =
-            std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
-        let mut f = STDERR.load(Ordering::Acquire);
-        if f.is_null() {
-            f = unsafe { libc::fdopen(2, c"w".as_ptr()) };
-            STDERR.store(f, Ordering::Release);
+        extern "C" {
+            static stderr: *mut libc::FILE;
         }
-        f
+        // SAFETY: the C library's own stderr stream, set up before main.
+        unsafe { stderr }
     } else {
         stream
     };

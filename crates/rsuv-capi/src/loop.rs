@@ -259,8 +259,8 @@ pub unsafe extern "C" fn uv_loop_configure(
     option: c_int,
     signum: c_int,
 ) -> c_int {
+    // SAFETY: per the contract.
     let r = unsafe {
-        // SAFETY: per the contract.
         with_loop(lp, |l| match option {
             UV_METRICS_IDLE_TIME => {
                 l.set_idle_time_metrics(true);

@@ -4,7 +4,7 @@
 use crate::abi::*;
 use crate::r#loop::with_loop;
 use rsuv_core::error::{UV_EBUSY, UV_EINVAL};
-use rsuv_core::threadpool;
+use rsuv_core::{threadpool, Shared};
 use std::ffi::c_int;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,22 @@ fn after_work(token: usize, status: i32) {
     }
 }
 
+/// Counts a thread-pool request on `lp` (it keeps the loop alive until its
+/// done callback) and returns the loop's `Shared` for the job to report to;
+/// `None` if `lp` is not an initialized loop.
+///
+/// # Safety
+/// `lp` is null or points to a `uv_loop_t`.
+pub(crate) unsafe fn pool_request_started(lp: *mut uv_loop_t) -> Option<Arc<Shared>> {
+    // SAFETY: per the contract.
+    unsafe {
+        with_loop(lp, |l| {
+            l.req_started();
+            Arc::clone(l.shared())
+        })
+    }
+}
+
 /// # Safety
 /// `lp` is an initialized loop; `req` stays valid until `after_work_cb`.
 #[no_mangle]
@@ -45,13 +61,7 @@ pub unsafe extern "C" fn uv_queue_work(
         return UV_EINVAL;
     }
     // SAFETY: per the contract.
-    let shared = unsafe {
-        with_loop(lp, |l| {
-            l.req_started();
-            Arc::clone(l.shared())
-        })
-    };
-    let Some(shared) = shared else {
+    let Some(shared) = (unsafe { pool_request_started(lp) }) else {
         return UV_EINVAL;
     };
     // SAFETY: req is writable; filled in before the pool can see it.
@@ -94,6 +104,7 @@ pub unsafe extern "C" fn uv_cancel(req: *mut uv_req_t) -> c_int {
 unsafe fn cancelled_already(req: *mut uv_req_t) -> bool {
     // The request's loop: at offset 64 in every thread-pool request type
     // but uv_fs_t, which has it at 72.
+    // SAFETY: req points to a request (per the contract).
     let offset = if unsafe { (*req).type_ } == UV_FS {
         72
     } else {

@@ -36,7 +36,6 @@ use rsuv_core::sys::poller::events::{ERR, IN, OUT};
 use rsuv_core::{HandleId, Kind, Loop};
 use std::ffi::{c_char, c_int, c_uint, c_void, CStr, CString};
 use std::mem::{offset_of, size_of, zeroed};
-use std::net::{Ipv4Addr, Ipv6Addr};
 use std::ptr::{self, null, null_mut};
 
 pub type uv_alloc_cb = Option<unsafe extern "C" fn(*mut uv_handle_t, usize, *mut Buf)>;
@@ -290,15 +289,41 @@ unsafe fn text<'a>(s: *const c_char) -> Option<&'a str> {
     unsafe { CStr::from_ptr(s) }.to_str().ok()
 }
 
+/// The interface of a membership call: `interface_addr`'s IPv4 address, or
+/// any interface when it is null; `None` if it does not parse.
+///
+/// # Safety
+/// `interface_addr` is null or a C string.
+unsafe fn interface_ip4(interface_addr: *const c_char) -> Option<libc::in_addr> {
+    if interface_addr.is_null() {
+        return Some(libc::in_addr { s_addr: 0 });
+    }
+    // SAFETY: a C string, per the contract.
+    unsafe { parse_ip4(interface_addr) }
+}
+
+/// The IPv6 interface (scope id) named by `interface_addr`, 0 (any) when it
+/// is null; `None` if it does not parse.
+///
+/// # Safety
+/// `interface_addr` is null or a C string.
+unsafe fn interface_scope6(interface_addr: *const c_char) -> Option<u32> {
+    if interface_addr.is_null() {
+        return Some(0);
+    }
+    // SAFETY: a C string, per the contract.
+    unsafe { parse_ip6(interface_addr) }.map(|(_, scope)| scope)
+}
+
 /// Parses a dotted-quad IPv4 address (as `uv_ip4_addr` does).
 ///
 /// # Safety
 /// `s` is null or a NUL-terminated string.
 unsafe fn parse_ip4(s: *const c_char) -> Option<libc::in_addr> {
     // SAFETY: per the contract.
-    let a: Ipv4Addr = unsafe { text(s) }?.parse().ok()?;
+    let a = crate::addr::parse_ipv4(unsafe { text(s) }?.as_bytes())?;
     Some(libc::in_addr {
-        s_addr: u32::from_ne_bytes(a.octets()),
+        s_addr: u32::from_ne_bytes(a),
     })
 }
 
@@ -315,18 +340,13 @@ unsafe fn parse_ip6(s: *const c_char) -> Option<(libc::in6_addr, u32)> {
         Some((a, z)) => (a, Some(z)),
         None => (t, None),
     };
-    let a: Ipv6Addr = addr.parse().ok()?;
+    let a = crate::addr::parse_ipv6(addr.as_bytes())?;
     let scope = match zone.map(CString::new) {
         // SAFETY: a NUL-terminated interface name.
         Some(Ok(name)) => unsafe { libc::if_nametoindex(name.as_ptr()) },
         _ => 0,
     };
-    Some((
-        libc::in6_addr {
-            s6_addr: a.octets(),
-        },
-        scope,
-    ))
+    Some((libc::in6_addr { s6_addr: a }, scope))
 }
 
 // ---- sockets -------------------------------------------------------------------
@@ -1718,13 +1738,8 @@ pub unsafe extern "C" fn uv_udp_set_membership(
             if err != 0 {
                 return err;
             }
-            let iface = if interface_addr.is_null() {
-                libc::in_addr { s_addr: 0 }
-            } else {
-                match parse_ip4(interface_addr) {
-                    Some(a) => a,
-                    None => return UV_EINVAL,
-                }
+            let Some(iface) = interface_ip4(interface_addr) else {
+                return UV_EINVAL;
             };
             let mreq = libc::ip_mreq {
                 imr_multiaddr: group,
@@ -1741,13 +1756,8 @@ pub unsafe extern "C" fn uv_udp_set_membership(
             if err != 0 {
                 return err;
             }
-            let iface = if interface_addr.is_null() {
-                0
-            } else {
-                match parse_ip6(interface_addr) {
-                    Some((_, scope)) => scope,
-                    None => return UV_EINVAL,
-                }
+            let Some(iface) = interface_scope6(interface_addr) else {
+                return UV_EINVAL;
             };
             let mreq = libc::ipv6_mreq {
                 ipv6mr_multiaddr: group,
@@ -1793,13 +1803,8 @@ pub unsafe extern "C" fn uv_udp_set_source_membership(
             if err != 0 {
                 return err;
             }
-            let iface = if interface_addr.is_null() {
-                libc::in_addr { s_addr: 0 }
-            } else {
-                match parse_ip4(interface_addr) {
-                    Some(a) => a,
-                    None => return UV_EINVAL,
-                }
+            let Some(iface) = interface_ip4(interface_addr) else {
+                return UV_EINVAL;
             };
             let mreq = libc::ip_mreq_source {
                 imr_multiaddr: group,
@@ -1823,13 +1828,8 @@ pub unsafe extern "C" fn uv_udp_set_source_membership(
         if err != 0 {
             return err;
         }
-        let iface = if interface_addr.is_null() {
-            0
-        } else {
-            match parse_ip6(interface_addr) {
-                Some((_, scope)) => scope,
-                None => return UV_EINVAL,
-            }
+        let Some(iface) = interface_scope6(interface_addr) else {
+            return UV_EINVAL;
         };
         let mut mreq: libc::group_source_req = zeroed();
         mreq.gsr_interface = iface;
