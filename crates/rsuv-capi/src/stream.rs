@@ -1251,6 +1251,13 @@ pub(crate) unsafe fn close(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
         p.flags |= CLOSING;
         (*s).read_cb = None;
         (*s).alloc_cb = None;
+        // Type-specific cleanup that still needs the descriptor open.
+        match (*h).type_ {
+            UV_NAMED_PIPE => crate::pipe::close(s),
+            UV_TTY => crate::tty::close(s),
+            _ => {}
+        }
+        let p = &mut (*s).p;
         // Standard descriptors are the process's, not the handle's.
         if p.fd > libc::STDERR_FILENO {
             libc::close(p.fd);
@@ -1262,11 +1269,6 @@ pub(crate) unsafe fn close(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
         }
         while let Some(fd) = pop_queued_fd(s) {
             libc::close(fd);
-        }
-        match (*h).type_ {
-            UV_NAMED_PIPE => crate::pipe::close(s),
-            UV_TTY => crate::tty::close(s),
-            _ => {}
         }
     }
 }

@@ -14,9 +14,8 @@
 //! handler may call. That record is guarded by a one-word spin lock that
 //! `uv_tty_reset_mode` only ever tries (it returns `UV_EBUSY` when the lock
 //! is held), so it cannot deadlock against the code it interrupted. The
-//! record holds its own duplicate of the descriptor: the stream layer closes
-//! the handle's descriptor before the close hook runs, and the hook must
-//! still put the terminal back the way it found it.
+//! record names the handle's descriptor; when that handle closes, its close
+//! hook (run before the descriptor is closed) puts the terminal back.
 #![allow(non_camel_case_types)]
 
 use crate::abi::*;
@@ -63,9 +62,8 @@ const _: () = {
 // ---- the process-wide saved attributes ------------------------------------
 
 struct Saved {
-    /// A descriptor of the terminal (ours to close when `owned`), or -1.
+    /// The recording handle's descriptor of the terminal, or -1.
     fd: c_int,
-    owned: bool,
     /// The handle that recorded them (its address).
     owner: usize,
     termios: MaybeUninit<libc::termios>,
@@ -84,7 +82,6 @@ static SAVED: SavedCell = SavedCell {
     busy: AtomicBool::new(false),
     saved: UnsafeCell::new(Saved {
         fd: -1,
-        owned: false,
         owner: 0,
         termios: MaybeUninit::uninit(),
     }),
@@ -330,9 +327,7 @@ pub unsafe extern "C" fn uv_tty_set_mode(tty: *mut uv_tty_t, mode: c_int) -> c_i
         let s = g.saved();
         if s.fd == -1 {
             s.termios.write(p.orig_termios);
-            // SAFETY: F_DUPFD_CLOEXEC takes an int.
-            let dup = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) };
-            (s.fd, s.owned) = if dup >= 0 { (dup, true) } else { (fd, false) };
+            s.fd = fd;
             s.owner = tty as usize;
         }
     }
@@ -380,9 +375,9 @@ pub extern "C" fn uv_tty_reset_mode() -> c_int {
     r
 }
 
-/// Part of `uv_close` for TTYs (the stream has already released its
-/// descriptor): the handle that recorded the original attributes restores
-/// them and gives up the record.
+/// Part of `uv_close` for TTYs (the descriptor is still open): the handle
+/// that recorded the original attributes restores them and gives up the
+/// record.
 ///
 /// # Safety
 /// `s` is a TTY being closed.
@@ -397,11 +392,7 @@ pub(crate) unsafe fn close(s: *mut uv_stream_t) {
     tcsetattr(saved.fd, libc::TCSANOW, unsafe {
         saved.termios.assume_init_ref()
     });
-    if saved.owned {
-        close_fd(saved.fd);
-    }
     saved.fd = -1;
-    saved.owned = false;
     saved.owner = 0;
 }
 
