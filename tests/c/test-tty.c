@@ -440,6 +440,75 @@ static void test_master(void) {
   close_loop(&loop);
 }
 
+/* A hangup arriving with data still buffered: the master must deliver
+ * every byte before EOF (libuv 1.52 fixed dropping the tail). */
+static size_t tail_count;
+
+static void tail_alloc_cb(uv_handle_t* h, size_t size, uv_buf_t* buf) {
+  static char slab[1 << 16];
+  (void) h;
+  (void) size;
+  *buf = uv_buf_init(slab, sizeof(slab));
+}
+
+static void tail_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
+  (void) buf;
+  if (n > 0)
+    tail_count += (size_t) n;
+  else if (n < 0)
+    uv_close((uv_handle_t*) s, NULL);
+}
+
+static void tail_feeder(void* arg) {
+  static char chunk[8192];
+  int fd = *(int*) arg;
+  int i;
+  size_t off;
+  ssize_t w;
+
+  memset(chunk, 'x', sizeof(chunk));
+  for (i = 0; i < 8; i++)
+    for (off = 0; off < sizeof(chunk); off += (size_t) w) {
+      do
+        w = write(fd, chunk + off, sizeof(chunk) - off);
+      while (w == -1 && errno == EINTR);
+      ASSERT_GT(w, 0);
+    }
+  ASSERT_OK(close(fd));
+}
+
+static void test_master_reads_to_the_end(void) {
+  int round;
+
+  if (uv_version() < 0x013400)
+    return;
+  for (round = 0; round < 10; round++) {
+    uv_loop_t loop;
+    uv_tty_t tty;
+    uv_thread_t feeder;
+    int m, sl;
+    const char* name;
+
+    m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(m, 0);
+    ASSERT_OK(grantpt(m));
+    ASSERT_OK(unlockpt(m));
+    name = ptsname(m);
+    ASSERT_NOT_NULL(name);
+    sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    ASSERT_GE(sl, 0);
+    tail_count = 0;
+    ASSERT_OK(uv_loop_init(&loop));
+    ASSERT_OK(uv_tty_init(&loop, &tty, m, 0));
+    ASSERT_OK(uv_read_start((uv_stream_t*) &tty, tail_alloc_cb, tail_read_cb));
+    ASSERT_OK(uv_thread_create(&feeder, tail_feeder, &sl));
+    ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+    ASSERT_OK(uv_thread_join(&feeder));
+    ASSERT_EQ(tail_count, 65536);
+    close_loop(&loop);
+  }
+}
+
 int main(void) {
   int slave = open_pty();
   if (slave < 0) {
@@ -450,6 +519,7 @@ int main(void) {
   test_init_not_tty();
   test_access_modes();
   test_master();
+  test_master_reads_to_the_end();
   test_tty(slave);
   close(slave);
   close(master_fd);

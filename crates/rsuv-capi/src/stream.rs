@@ -36,7 +36,6 @@ pub use crate::misc::Buf as uv_buf_t;
 pub(crate) const READABLE: u32 = 1 << 0;
 pub(crate) const WRITABLE: u32 = 1 << 1;
 pub(crate) const READING: u32 = 1 << 2;
-pub(crate) const READ_PARTIAL: u32 = 1 << 3;
 pub(crate) const READ_EOF: u32 = 1 << 4;
 pub(crate) const SHUT: u32 = 1 << 5;
 pub(crate) const LISTENING: u32 = 1 << 6;
@@ -380,15 +379,17 @@ pub(crate) fn io(token: usize, events: u32) {
             server_io(s);
             return;
         }
-        if events & (IN | ERR | HUP) != 0 {
+        if events & (IN | ERR) != 0 {
             read(s);
         }
         if (*s).p.fd == -1 {
             return; // closed by the read callback
         }
-        // A hangup with the last read short of the buffer: that was EOF.
+        // A hangup with nothing left to read is EOF. With IN also set there
+        // may be more data (a pty can return it in pieces): level-triggered
+        // polling reports it again.
         let f = (*s).p.flags;
-        if events & HUP != 0 && f & READING != 0 && f & READ_PARTIAL != 0 && f & READ_EOF == 0 {
+        if events & HUP != 0 && events & IN == 0 && f & READING != 0 && f & READ_EOF == 0 {
             let buf = uv_buf_t {
                 base: ptr::null_mut(),
                 len: 0,
@@ -458,7 +459,6 @@ unsafe fn read(s: *mut uv_stream_t) {
     // SAFETY: s is a live stream; callbacks may stop reading or close it,
     // which the loop condition and fd checks observe.
     unsafe {
-        (*s).p.flags &= !READ_PARTIAL;
         let mut count = READS_PER_WAKEUP;
         while (*s).p.flags & READING != 0 && count > 0 {
             let (Some(alloc_cb), Some(read_cb)) = ((*s).alloc_cb, (*s).read_cb) else {
@@ -506,8 +506,8 @@ unsafe fn read(s: *mut uv_stream_t) {
                 return;
             }
             read_cb(s, n, &buf);
+            // A short read: the rest, if any, is reported again.
             if (n as usize) < buf.len {
-                (*s).p.flags |= READ_PARTIAL;
                 return;
             }
         }
