@@ -171,6 +171,16 @@ static void test_anonymous_pipe(void) {
   ASSERT_EQ(got_data, 1);
 }
 
+/* Two IPC pipes joined by a socket pair. */
+static void open_ipc_pair(uv_pipe_t* a, uv_pipe_t* b) {
+  int fds[2];
+  ASSERT_OK(uv_socketpair(SOCK_STREAM, 0, fds, UV_NONBLOCK_PIPE, UV_NONBLOCK_PIPE));
+  ASSERT_OK(uv_pipe_init(&loop, a, 1));
+  ASSERT_OK(uv_pipe_init(&loop, b, 1));
+  ASSERT_OK(uv_pipe_open(a, fds[0]));
+  ASSERT_OK(uv_pipe_open(b, fds[1]));
+}
+
 /* ---- IPC ---- */
 
 static uv_pipe_t ipc_a, ipc_b;
@@ -201,7 +211,6 @@ static void ipc_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 }
 
 static void test_ipc(void) {
-  int fds[2];
   struct sockaddr_in addr;
   int len = sizeof(addr);
   uv_buf_t buf = uv_buf_init("h", 1);
@@ -214,11 +223,7 @@ static void test_ipc(void) {
   ASSERT_OK(uv_tcp_getsockname(&listener, (struct sockaddr*) &addr, &len));
   listener_port = ntohs(addr.sin_port);
 
-  ASSERT_OK(uv_socketpair(SOCK_STREAM, 0, fds, UV_NONBLOCK_PIPE, UV_NONBLOCK_PIPE));
-  ASSERT_OK(uv_pipe_init(&loop, &ipc_a, 1));
-  ASSERT_OK(uv_pipe_init(&loop, &ipc_b, 1));
-  ASSERT_OK(uv_pipe_open(&ipc_a, fds[0]));
-  ASSERT_OK(uv_pipe_open(&ipc_b, fds[1]));
+  open_ipc_pair(&ipc_a, &ipc_b);
   ASSERT_EQ(uv_pipe_pending_count(&ipc_b), 0);
 
   /* A non-IPC pipe cannot carry handles. */
@@ -257,7 +262,6 @@ static void udp_ipc_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
 }
 
 static void test_ipc_udp(void) {
-  int fds[2];
   struct sockaddr_in addr;
   int len = sizeof(addr);
   uv_buf_t buf = uv_buf_init("u", 1);
@@ -270,11 +274,7 @@ static void test_ipc_udp(void) {
   ASSERT_OK(uv_udp_getsockname(&udp_sent, (struct sockaddr*) &addr, &len));
   udp_port = ntohs(addr.sin_port);
 
-  ASSERT_OK(uv_socketpair(SOCK_STREAM, 0, fds, UV_NONBLOCK_PIPE, UV_NONBLOCK_PIPE));
-  ASSERT_OK(uv_pipe_init(&loop, &ua, 1));
-  ASSERT_OK(uv_pipe_init(&loop, &ub, 1));
-  ASSERT_OK(uv_pipe_open(&ua, fds[0]));
-  ASSERT_OK(uv_pipe_open(&ub, fds[1]));
+  open_ipc_pair(&ua, &ub);
   ASSERT_OK(uv_write2(&udp_req, (uv_stream_t*) &ua, &buf, 1, (uv_stream_t*) &udp_sent, NULL));
   ASSERT_OK(uv_read_start((uv_stream_t*) &ub, alloc_cb, udp_ipc_read_cb));
   ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
