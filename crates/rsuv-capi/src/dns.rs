@@ -18,8 +18,8 @@
 //! Resolver errors become the `UV_EAI_*` codes (`EAI_SYSTEM` becomes the
 //! `errno` code).
 //!
-//! Unlike libuv, the pool does not keep these "slow I/O" requests to half of
-//! its threads: they queue first-in first-out with all other work.
+//! As in libuv, these are "slow I/O" jobs: they occupy at most half of the
+//! pool's threads, so lookups that hang cannot starve file-system work.
 
 #![allow(non_camel_case_types)]
 
@@ -355,7 +355,7 @@ pub unsafe extern "C" fn uv_getaddrinfo(
     }
     match shared {
         Some(shared) => {
-            threadpool::submit(req as usize, getaddrinfo_work, getaddrinfo_done, shared);
+            threadpool::submit_slow_io(req as usize, getaddrinfo_work, getaddrinfo_done, shared);
             0
         }
         None => {
@@ -482,7 +482,7 @@ pub unsafe extern "C" fn uv_getnameinfo(
     }
     match shared {
         Some(shared) => {
-            threadpool::submit(req as usize, getnameinfo_work, getnameinfo_done, shared);
+            threadpool::submit_slow_io(req as usize, getnameinfo_work, getnameinfo_done, shared);
             0
         }
         None => {

@@ -1,10 +1,14 @@
-//! The process-wide thread pool behind `uv_queue_work` (and, later, file
-//! system and DNS requests), shared by every loop.
+//! The process-wide thread pool behind `uv_queue_work`, the file-system
+//! requests and DNS lookups, shared by every loop.
 //!
 //! Jobs run first-in first-out on `UV_THREADPOOL_SIZE` threads (default 4,
 //! at most 1024), started on first use. A finished or cancelled job is posted
 //! to its loop's completion queue and the loop is woken; the done callback
 //! then runs on the loop's thread.
+//!
+//! As in libuv, "slow I/O" jobs (DNS lookups, which can block for seconds)
+//! occupy at most half of the threads (rounded up): the others stay free for
+//! file-system and CPU work, so a burst of lookups cannot starve them.
 
 use crate::event_loop::Shared;
 use crate::handle::Token;
@@ -33,6 +37,8 @@ pub struct Completion {
 }
 
 struct Job {
+    /// Submission order across both queues.
+    seq: u64,
     token: Token,
     work: WorkFn,
     done: DoneFn,
@@ -41,6 +47,10 @@ struct Job {
 
 struct State {
     jobs: VecDeque<Job>,
+    /// Slow I/O jobs, taken while fewer than `slow_limit` of them run.
+    slow: VecDeque<Job>,
+    slow_running: usize,
+    next_seq: u64,
     threads: Vec<JoinHandle<()>>,
     started: bool,
     shutdown: bool,
@@ -55,6 +65,9 @@ struct Pool {
 static POOL: Pool = Pool {
     state: Mutex::new(State {
         jobs: VecDeque::new(),
+        slow: VecDeque::new(),
+        slow_running: 0,
+        next_seq: 0,
         threads: Vec::new(),
         started: false,
         shutdown: false,
@@ -114,13 +127,36 @@ fn start_threads(state: &mut State) {
     }
 }
 
+impl State {
+    /// The most slow I/O jobs that may run at once: half the threads,
+    /// rounded up.
+    fn slow_limit(&self) -> usize {
+        self.threads.len().div_ceil(2).max(1)
+    }
+
+    /// The oldest job a worker may take now, and whether it is slow I/O.
+    fn take(&mut self) -> Option<(Job, bool)> {
+        let slow_ok = self.slow_running < self.slow_limit();
+        let slow_seq = self.slow.front().filter(|_| slow_ok).map(|j| j.seq);
+        match (self.jobs.front().map(|j| j.seq), slow_seq) {
+            (Some(fast), Some(slow)) if slow < fast => self.slow.pop_front().map(|j| (j, true)),
+            (Some(_), _) => self.jobs.pop_front().map(|j| (j, false)),
+            (None, Some(_)) => self.slow.pop_front().map(|j| (j, true)),
+            (None, None) => None,
+        }
+    }
+}
+
 fn worker() {
     loop {
-        let job = {
+        let (job, slow) = {
             let mut s = lock();
             loop {
-                if let Some(job) = s.jobs.pop_front() {
-                    break job;
+                if let Some(taken) = s.take() {
+                    if taken.1 {
+                        s.slow_running += 1;
+                    }
+                    break taken;
                 }
                 if s.shutdown {
                     return;
@@ -131,6 +167,14 @@ fn worker() {
             }
         };
         (job.work)(job.token);
+        if slow {
+            let mut s = lock();
+            s.slow_running -= 1;
+            // A slow job held back by the limit may run now.
+            if !s.slow.is_empty() && s.idle > 0 {
+                POOL.cond.notify_one();
+            }
+        }
         job.target.complete(Completion {
             token: job.token,
             status: 0,
@@ -141,16 +185,34 @@ fn worker() {
 
 /// Queues `work` to run on the pool; `done` follows on `target`'s loop.
 pub fn submit(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>) {
+    enqueue(token, work, done, target, false);
+}
+
+/// As [`submit`], for slow I/O (DNS): such jobs use at most half of the
+/// threads.
+pub fn submit_slow_io(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>) {
+    enqueue(token, work, done, target, true);
+}
+
+fn enqueue(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>, slow: bool) {
     let mut s = lock();
     if !s.started {
         start_threads(&mut s);
     }
-    s.jobs.push_back(Job {
+    let seq = s.next_seq;
+    s.next_seq += 1;
+    let job = Job {
+        seq,
         token,
         work,
         done,
         target,
-    });
+    };
+    if slow {
+        s.slow.push_back(job);
+    } else {
+        s.jobs.push_back(job);
+    }
     if s.idle > 0 {
         POOL.cond.notify_one();
     }
@@ -161,10 +223,13 @@ pub fn submit(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>) {
 pub fn cancel(token: Token) -> bool {
     let job = {
         let mut s = lock();
-        let Some(i) = s.jobs.iter().position(|j| j.token == token) else {
+        if let Some(i) = s.jobs.iter().position(|j| j.token == token) {
+            s.jobs.remove(i)
+        } else if let Some(i) = s.slow.iter().position(|j| j.token == token) {
+            s.slow.remove(i)
+        } else {
             return false;
-        };
-        s.jobs.remove(i)
+        }
     };
     if let Some(job) = job {
         job.target.complete(Completion {
@@ -192,6 +257,7 @@ pub fn shutdown() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     #[test]
     fn size_follows_libuv_bounds() {
@@ -203,6 +269,50 @@ mod tests {
         assert_eq!(configured_size(Some("2x")), 2);
         assert_eq!(configured_size(Some(" +3")), 3);
         assert_eq!(configured_size(Some("-1")), 1024, "negative wraps to huge");
+    }
+
+    static SLOW_RUNNING: AtomicUsize = AtomicUsize::new(0);
+    static SLOW_PEAK: AtomicUsize = AtomicUsize::new(0);
+    static SLOW_RELEASE: AtomicBool = AtomicBool::new(false);
+    static FAST_RAN: AtomicBool = AtomicBool::new(false);
+
+    fn slow_work(_: Token) {
+        let now = SLOW_RUNNING.fetch_add(1, Ordering::SeqCst) + 1;
+        SLOW_PEAK.fetch_max(now, Ordering::SeqCst);
+        while !SLOW_RELEASE.load(Ordering::SeqCst) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        SLOW_RUNNING.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    fn fast_work(_: Token) {
+        FAST_RAN.store(true, Ordering::SeqCst);
+    }
+
+    fn ignore(_: Token, _: i32) {}
+
+    #[test]
+    fn slow_io_leaves_threads_for_other_work() {
+        let lp = crate::Loop::new().unwrap();
+        let shared = Arc::clone(lp.shared());
+        for i in 0..8 {
+            submit_slow_io(0x5000 + i, slow_work, ignore, Arc::clone(&shared));
+        }
+        if lock().threads.len() < 2 {
+            // One thread (UV_THREADPOOL_SIZE=1) is all slow I/O may use.
+            SLOW_RELEASE.store(true, Ordering::SeqCst);
+            return;
+        }
+        submit(0x6000, fast_work, ignore, Arc::clone(&shared));
+        // The fast job runs while every slow job it could wait behind blocks.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !FAST_RAN.load(Ordering::SeqCst) {
+            assert!(std::time::Instant::now() < deadline, "fast job starved");
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let limit = lock().slow_limit();
+        assert!(SLOW_PEAK.load(Ordering::SeqCst) <= limit);
+        SLOW_RELEASE.store(true, Ordering::SeqCst);
     }
 
     #[test]
