@@ -355,7 +355,7 @@ struct uv_dir_s {
   uv_dirent_t* dirents;
   size_t nentries;
   void* reserved[4];
-  void* rsuv_dir_priv[1];
+  DIR* dir;             /* private: the engine's directory stream */
 };
 
 struct uv_cpu_times_s {
@@ -1191,7 +1191,21 @@ struct uv_fs_s {
   void* ptr;            /* type-specific result (dir, link target, ...) */
   const char* path;
   uv_stat_t statbuf;    /* filled by the stat family */
-  void* rsuv_fs_priv[21];
+  /* Private, with libuv's names and layout (programs and libuv's own tests
+   * read new_path and bufs). */
+  const char* new_path;
+  uv_file file;
+  int flags;
+  mode_t mode;
+  unsigned int nbufs;
+  uv_buf_t* bufs;
+  off_t off;
+  uv_uid_t uid;
+  uv_gid_t gid;
+  double atime;
+  double mtime;
+  void* work_req[5];
+  uv_buf_t bufsml[4];
 };
 
 /* uv_fs_copyfile() flags. */

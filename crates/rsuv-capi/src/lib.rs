@@ -13,6 +13,7 @@ pub mod r#async;
 pub mod dl;
 pub mod dns;
 pub mod errors;
+pub mod fs;
 pub mod handle;
 pub mod r#loop;
 pub mod loop_watcher;

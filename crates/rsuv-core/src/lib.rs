@@ -7,6 +7,7 @@
 
 pub mod error;
 pub mod event_loop;
+pub mod fs;
 pub mod handle;
 pub mod sys;
 pub mod threadpool;

@@ -6,4 +6,5 @@
 //! the same small interface.
 
 pub mod clock;
+pub mod fd;
 pub mod poller;
