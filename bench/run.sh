@@ -11,6 +11,7 @@
 #   --keep        keep the temp dir (binaries + raw logs) and print its path
 #   BENCH...      subset of: loop-idle timers async queue-work udp-pummel
 #                 tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
+#                 fs-stat fs-open-close fs-seq-io fs-scandir
 #
 # Environment:
 #   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
@@ -21,7 +22,8 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 benchdir=$root/bench
-all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes)
+all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
+             fs-stat fs-open-close fs-seq-io fs-scandir)
 
 runs=5
 quick=0
@@ -51,11 +53,13 @@ done
 
 # Iteration counts (argument to each program); empty = program default.
 declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='' [udp-pummel]=''
-               [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [million-writes]='')
+               [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [million-writes]=''
+               [fs-stat]='' [fs-open-close]='' [fs-seq-io]='' [fs-scandir]='')
 if [ $quick = 1 ]; then
   [ "$runs" = 5 ] && runs=3
   count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000 [udp-pummel]=100000
-         [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [million-writes]=200000)
+         [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [million-writes]=200000
+         [fs-stat]=200000 [fs-open-close]=80000 [fs-seq-io]=128 [fs-scandir]=60)
 fi
 
 cc=${CC:-cc}
