@@ -329,7 +329,7 @@ struct uv_statfs_s {
   uint64_t f_bavail;
   uint64_t f_files;
   uint64_t f_ffree;
-  uint64_t f_frsize;    /* new in 1.45; carved out of the old f_spare[4] */
+  uint64_t f_frsize;    /* new in 1.52; carved out of the old f_spare[4] */
   uint64_t f_spare[3];
 };
 
