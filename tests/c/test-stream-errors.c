@@ -221,6 +221,8 @@ static void eof_read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   (void) buf;
   if (n == UV_EOF) {
     peer_eof = 1;
+    /* EOF leaves the stream readable (libuv >= 1.43): reading may resume. */
+    ASSERT_EQ(uv_is_readable(s), 1);
     ASSERT_OK(uv_read_stop(s));
     return;
   }
@@ -251,6 +253,8 @@ static void test_shutdown(void) {
   ASSERT_OK(shutdown_status);
   ASSERT_EQ(shutdown_calls, 1);
   ASSERT_EQ(peer_bytes, 5);
+  ASSERT_OK(uv_read_start((uv_stream_t*) p, alloc_cb, eof_read_cb));
+  ASSERT_OK(uv_read_stop((uv_stream_t*) p));
   /* Still half-closed after the shutdown completed. */
   ASSERT_ERR(uv_shutdown(&s2, (uv_stream_t*) &c, shutdown_cb), UV_ENOTCONN);
   ASSERT_ERR(uv_write(&w, (uv_stream_t*) &c, &b, 1, write_cb), UV_EPIPE);

@@ -517,8 +517,10 @@ unsafe fn read(s: *mut uv_stream_t) {
 unsafe fn eof(s: *mut uv_stream_t, buf: *const uv_buf_t) {
     // SAFETY: s is a live stream.
     unsafe {
+        // Still readable, as in libuv: a program may start reading again
+        // after EOF (a TTY, a half-closed socket).
         (*s).p.flags |= READ_EOF;
-        (*s).p.flags &= !(READING | READABLE);
+        (*s).p.flags &= !READING;
         unwatch(s, IN);
         set_active(s, false);
         if let Some(cb) = (*s).read_cb {
