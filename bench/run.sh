@@ -16,6 +16,9 @@
 # Environment:
 #   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
 #                           include/uv.h) instead of building into build/prefix
+#   RSUV_BENCH_LIBUV_LIBDIR run the libuv column on the libuv.so.1 in this
+#                           directory (e.g. a libuv 1.52.1 built elsewhere) instead
+#                           of the system's; the binaries are the same
 #   CC, BENCH_CFLAGS        compiler and flags (default: cc, -O2), same for both
 #   BENCH_TIMEOUT           seconds before a single run is killed (default 120)
 set -euo pipefail
@@ -122,6 +125,13 @@ done
 
 # Environment for each column; make sure the rsuv binaries really load ours.
 libuv_env=(env -u LD_LIBRARY_PATH -u LD_PRELOAD)
+libuv_desc=system
+if [ -n "${RSUV_BENCH_LIBUV_LIBDIR:-}" ]; then
+  libuv_dir=$(cd "$RSUV_BENCH_LIBUV_LIBDIR" && pwd)
+  [ -e "$libuv_dir/libuv.so.1" ] || { echo "no libuv.so.1 in $libuv_dir" >&2; exit 1; }
+  libuv_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$libuv_dir")
+  libuv_desc=$libuv_dir
+fi
 if [ -n "$ours_prefix" ]; then
   rsuv_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$ours_prefix/lib")
   resolved=$("${rsuv_env[@]}" ldd "$tmp/rsuv/${benches[0]}" | awk '/libuv\.so/ {print $3}')
@@ -176,7 +186,7 @@ version_of() { # lib -> version reported by uv_version_string()
 }
 ours_desc=${ours_src:-"Debian libuv (--libuv-only)"}
 echo
-echo "libuv $(version_of libuv) (system) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs, load avg $(cut -d" " -f1-3 /proc/loadavg 2>/dev/null)"
+echo "libuv $(version_of libuv) ($libuv_desc) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs, load avg $(cut -d" " -f1-3 /proc/loadavg 2>/dev/null)"
 echo
 python3 - "$results" "$stat" "${benches[@]}" <<'EOF'
 import sys, statistics
