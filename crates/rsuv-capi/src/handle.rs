@@ -94,6 +94,8 @@ unsafe fn close_type(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
             UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::close(l, id, h),
             UV_UDP => crate::udp::close(l, id, h),
             UV_SIGNAL => crate::signal::close(l, id, h),
+            crate::fs_event::UV_FS_EVENT => crate::fs_event::close(l, id, h),
+            crate::fs_poll::UV_FS_POLL => crate::fs_poll::close(l, id, h),
             _ => {}
         }
     }

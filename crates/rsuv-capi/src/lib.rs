@@ -14,6 +14,8 @@ pub mod dl;
 pub mod dns;
 pub mod errors;
 pub mod fs;
+pub mod fs_event;
+pub mod fs_poll;
 pub mod handle;
 pub mod r#loop;
 pub mod loop_watcher;

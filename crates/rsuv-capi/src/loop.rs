@@ -97,8 +97,10 @@ impl Host for CHost {
     }
     fn io(&self, kind: Kind, handle: Token, events: u32) {
         if kind == Kind::Internal {
-            // The only internal watcher is a loop's signal pipe.
-            crate::signal::pipe_io(handle, events);
+            // A loop's inotify descriptor, or else its signal pipe.
+            if !crate::fs_event::inotify_io(self.lp, handle) {
+                crate::signal::pipe_io(handle, events);
+            }
             return;
         }
         // SAFETY: the engine passes a live handle's address.

@@ -4,7 +4,6 @@
 //!
 //! Not yet implemented:
 //! - processes: `uv_spawn`, `uv_process_kill`, `uv_process_get_pid`;
-//! - the file watchers: `uv_fs_event_*`, `uv_fs_poll_*`;
 //! - `uv_random` and the UTF-16/WTF-8 converters.
 //!
 //! What the stubs return: `UV_ENOSYS` from functions that report an error
@@ -37,15 +36,9 @@ use rsuv_core::error::UV_ENOSYS;
 type uv_loop_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
-type uv_fs_event_t = c_void;
-type uv_fs_poll_t = c_void;
-type uv_stat_t = c_void;
 type uv_random_t = c_void;
 
 type uv_random_cb = Option<unsafe extern "C" fn(*mut uv_random_t, c_int, *mut c_void, usize)>;
-type uv_fs_event_cb = Option<unsafe extern "C" fn(*mut uv_fs_event_t, *const c_char, c_int, c_int)>;
-type uv_fs_poll_cb =
-    Option<unsafe extern "C" fn(*mut uv_fs_poll_t, c_int, *const uv_stat_t, *const uv_stat_t)>;
 
 /// Defines each listed function as an exported stub returning the given
 /// value without looking at its arguments.
@@ -70,18 +63,6 @@ not_yet! {
     fn uv_spawn(loop_: *mut uv_loop_t, handle: *mut uv_process_t, options: *const uv_process_options_t) -> c_int = UV_ENOSYS;
     fn uv_process_kill(handle: *mut uv_process_t, signum: c_int) -> c_int = UV_ENOSYS;
     fn uv_process_get_pid(handle: *const uv_process_t) -> libc::pid_t = 0;
-}
-
-// File system watchers.
-not_yet! {
-    fn uv_fs_poll_init(loop_: *mut uv_loop_t, handle: *mut uv_fs_poll_t) -> c_int = UV_ENOSYS;
-    fn uv_fs_poll_start(handle: *mut uv_fs_poll_t, poll_cb: uv_fs_poll_cb, path: *const c_char, interval: c_uint) -> c_int = UV_ENOSYS;
-    fn uv_fs_poll_stop(handle: *mut uv_fs_poll_t) -> c_int = UV_ENOSYS;
-    fn uv_fs_poll_getpath(handle: *mut uv_fs_poll_t, buffer: *mut c_char, size: *mut usize) -> c_int = UV_ENOSYS;
-    fn uv_fs_event_init(loop_: *mut uv_loop_t, handle: *mut uv_fs_event_t) -> c_int = UV_ENOSYS;
-    fn uv_fs_event_start(handle: *mut uv_fs_event_t, cb: uv_fs_event_cb, path: *const c_char, flags: c_uint) -> c_int = UV_ENOSYS;
-    fn uv_fs_event_stop(handle: *mut uv_fs_event_t) -> c_int = UV_ENOSYS;
-    fn uv_fs_event_getpath(handle: *mut uv_fs_event_t, buffer: *mut c_char, size: *mut usize) -> c_int = UV_ENOSYS;
 }
 
 // Randomness and text conversion.

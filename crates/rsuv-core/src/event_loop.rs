@@ -169,6 +169,9 @@ pub struct Loop {
     shared: Arc<Shared>,
     scratch: Vec<HandleId>,
     done_scratch: Vec<Completion>,
+    /// The loop's inotify state, made by the first `uv_fs_event_start`.
+    pub(crate) fs_events: Option<Box<crate::fs_event::Inotify>>,
+    pub(crate) fs_polls: crate::fs_poll::Polls,
 }
 
 impl Loop {
@@ -210,6 +213,8 @@ impl Loop {
             }),
             scratch: Vec::new(),
             done_scratch: Vec::new(),
+            fs_events: None,
+            fs_polls: crate::fs_poll::Polls::default(),
         })
     }
 
@@ -396,6 +401,17 @@ impl Loop {
     /// Starts closing a handle: stops it now, queues its close callback.
     /// Returns false if it was closing already.
     pub fn close(&mut self, id: HandleId) -> bool {
+        if !self.close_held(id) {
+            return false;
+        }
+        self.closing.push(id);
+        true
+    }
+
+    /// Starts closing like [`Loop::close`], but the close callback waits
+    /// for [`Loop::release_close`]: for a handle with work in flight that
+    /// must finish before the program may free it.
+    pub fn close_held(&mut self, id: HandleId) -> bool {
         if self.is_closing(id) {
             return false;
         }
@@ -410,8 +426,14 @@ impl Loop {
             Kind::Other | Kind::Internal => self.deactivate(id),
         }
         self.handles.rec_mut(id).flags |= CLOSING;
-        self.closing.push(id);
         true
+    }
+
+    /// Queues the close callback of a handle closed with `close_held`.
+    pub fn release_close(&mut self, id: HandleId) {
+        if self.handles.is_live(id) && self.is_closing(id) && !self.closing.contains(&id) {
+            self.closing.push(id);
+        }
     }
 
     /// Tokens of every handle not yet fully closed, in init order (`uv_walk`).

@@ -8,6 +8,8 @@
 pub mod error;
 pub mod event_loop;
 pub mod fs;
+pub mod fs_event;
+pub mod fs_poll;
 pub mod handle;
 pub mod sys;
 pub mod threadpool;

@@ -522,7 +522,7 @@ fn from_stat(s: &rfs::Stat) -> Stat {
     Stat {
         dev: s.st_dev,
         mode: s.st_mode.into(),
-        nlink: s.st_nlink as u64,
+        nlink: s.st_nlink,
         uid: s.st_uid.into(),
         gid: s.st_gid.into(),
         rdev: s.st_rdev,
