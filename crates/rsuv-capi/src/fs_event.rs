@@ -162,15 +162,9 @@ pub unsafe extern "C" fn uv_fs_event_getpath(
 ) -> c_int {
     // SAFETY: per the contract.
     unsafe {
-        if buffer.is_null() || size.is_null() || *size == 0 {
-            return UV_EINVAL;
-        }
-        with_handle(h as *const uv_handle_t, |l, id| match l.fs_event_path(id) {
-            Some(p) if l.is_active(id) => crate::util::copy_out(p.to_bytes(), buffer, size),
-            _ => {
-                *size = 0;
-                UV_EINVAL
-            }
+        with_handle(h as *const uv_handle_t, |l, id| {
+            let path = l.fs_event_path(id).filter(|_| l.is_active(id));
+            crate::util::copy_path_out(path.map(CStr::to_bytes), buffer, size)
         })
     }
     .unwrap_or(UV_EINVAL)

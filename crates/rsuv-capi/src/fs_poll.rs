@@ -243,22 +243,12 @@ pub unsafe extern "C" fn uv_fs_poll_getpath(
     buffer: *mut c_char,
     size: *mut usize,
 ) -> c_int {
-    // SAFETY: per the contract.
+    // SAFETY: per the contract; a current session is live (see `Session`).
     unsafe {
-        if buffer.is_null() || size.is_null() || *size == 0 {
-            return UV_EINVAL;
-        }
         with_handle(h as *const uv_handle_t, |l, id| {
-            match l.fs_poll_session(id).filter(|_| l.is_active(id)) {
-                Some(token) => {
-                    let s = &*(token as *const Session);
-                    crate::util::copy_out(s.path.to_bytes(), buffer, size)
-                }
-                None => {
-                    *size = 0;
-                    UV_EINVAL
-                }
-            }
+            let session = l.fs_poll_session(id).filter(|_| l.is_active(id));
+            let path = session.map(|token| (*(token as *const Session)).path.to_bytes());
+            crate::util::copy_path_out(path, buffer, size)
         })
     }
     .unwrap_or(UV_EINVAL)

@@ -6,7 +6,7 @@
 use core::ffi::{c_char, c_int};
 use core::ptr;
 
-use rsuv_core::error::UV_ENOBUFS;
+use rsuv_core::error::{UV_EINVAL, UV_ENOBUFS};
 
 /// The calling thread's `errno`.
 pub(crate) fn errno() -> c_int {
@@ -50,6 +50,32 @@ pub(crate) unsafe fn copy_out(value: &[u8], buffer: *mut c_char, size: *mut usiz
         *size = value.len();
     }
     0
+}
+
+/// The watchers' `getpath` (`uv_fs_event_getpath`, `uv_fs_poll_getpath`):
+/// `UV_EINVAL` for a null or empty buffer, and (with `*size` 0) for a handle
+/// that is not started (`path` is `None`); otherwise as [`copy_out`].
+///
+/// # Safety
+/// `buffer` and `size` are null or as for [`copy_out`].
+pub(crate) unsafe fn copy_path_out(
+    path: Option<&[u8]>,
+    buffer: *mut c_char,
+    size: *mut usize,
+) -> c_int {
+    // SAFETY: per the contract; `size` is checked before it is read.
+    unsafe {
+        if buffer.is_null() || size.is_null() || *size == 0 {
+            return UV_EINVAL;
+        }
+        match path {
+            Some(p) => copy_out(p, buffer, size),
+            None => {
+                *size = 0;
+                UV_EINVAL
+            }
+        }
+    }
 }
 
 /// The system page size.

@@ -159,8 +159,7 @@ static SUBMITTED: AtomicU64 = AtomicU64::new(0);
 /// it sleeps. A program waiting on its results submits the next request
 /// within microseconds of the last callback; finding it without a futex
 /// wake halves the latency of one request in flight.
-const SPIN: Duration = Duration::from_micros(SPIN_MICROS);
-const SPIN_MICROS: u64 = 50;
+const SPIN: Duration = Duration::from_micros(50);
 
 /// Spins until a job is submitted or `SPIN` has passed.
 fn spin_for_work() {
