@@ -943,9 +943,16 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
         // system call.
         if timeout == 0 && l.io_watchers == 0 {
             let woken = l.shared.wake_pending.load(Ordering::Acquire);
+            let waiting_on_threads = l.active_reqs > 0;
             drop(l);
             if woken {
                 process_wakeup(lp, host, false);
+            } else if waiting_on_threads {
+                // A program spinning on UV_RUN_NOWAIT for thread-pool work
+                // must let the workers run: under an unfair scheduler
+                // (valgrind's) a loop that never enters the kernel starves
+                // them. libuv pays a system call here too (epoll_wait).
+                std::thread::yield_now();
             }
             return;
         }
