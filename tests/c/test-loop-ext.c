@@ -163,6 +163,30 @@ static void count_async_cb(uv_async_t* h) {
   fired++;
 }
 
+static uv_work_t works[3];
+static int works_done; /* written by pool threads, under works_lock */
+static uv_mutex_t works_lock;
+
+static int works_done_load(void) {
+  int n;
+  uv_mutex_lock(&works_lock);
+  n = works_done;
+  uv_mutex_unlock(&works_lock);
+  return n;
+}
+
+static void count_work_cb(uv_work_t* w) {
+  (void) w;
+  uv_mutex_lock(&works_lock);
+  works_done++;
+  uv_mutex_unlock(&works_lock);
+}
+
+static void after_count_cb(uv_work_t* w, int status) {
+  (void) w;
+  ASSERT_OK(status);
+}
+
 static void test_metrics_info(void) {
   uv_loop_t loop;
   uv_metrics_t m;
@@ -217,6 +241,21 @@ static void test_metrics_info(void) {
   ASSERT_UGE(m.events_waiting, 1);
   ASSERT_ULE(m.events_waiting, m.events);
   close_loop(&loop);
+
+  /* Each finished thread-pool request is an event of its own, even when
+   * one wakeup brings several (libuv's uv__work_done). */
+  ASSERT_OK(uv_loop_init(&loop));
+  ASSERT_OK(uv_loop_configure(&loop, UV_METRICS_IDLE_TIME));
+  works_done = 0;
+  for (i = 0; i < 3; i++)
+    ASSERT_OK(uv_queue_work(&loop, &works[i], count_work_cb, after_count_cb));
+  while (works_done_load() < 3)
+    uv_sleep(1);
+  ASSERT_EQ(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  ASSERT_OK(uv_metrics_info(&loop, &m));
+  ASSERT_UGE(m.events, 3);
+  ASSERT_UGE(m.events_waiting, 3);
+  close_loop(&loop);
 }
 
 static void test_configure_sqpoll(void) {
@@ -228,6 +267,7 @@ static void test_configure_sqpoll(void) {
 }
 
 int main(void) {
+  ASSERT_OK(uv_mutex_init(&works_lock));
   test_iteration_order();
   test_zero_from_timer_cb();
   test_stop_in_first_timers();

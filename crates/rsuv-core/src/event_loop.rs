@@ -946,7 +946,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             let waiting_on_threads = l.active_reqs > 0;
             drop(l);
             if woken {
-                process_wakeup(lp, host, false);
+                process_wakeup(lp, host, false, true);
             } else if waiting_on_threads {
                 // A program spinning on UV_RUN_NOWAIT for thread-pool work
                 // must let the workers run: under an unfair scheduler
@@ -987,7 +987,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
                     l.shared.awake.store(true, Ordering::SeqCst);
                     l.shared.poll_entry.store(0, Ordering::Release);
                     drop(l);
-                    process_wakeup(lp, host, false);
+                    process_wakeup(lp, host, false, false);
                     return;
                 }
             }
@@ -1023,7 +1023,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
         let had_io = !io.is_empty();
         deliver_io(lp, host, io);
         if woken {
-            process_wakeup(lp, host, true);
+            process_wakeup(lp, host, true, timeout == 0);
         }
         if woken || had_io {
             return;
@@ -1089,7 +1089,9 @@ fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)
 
 /// Delivers finished thread-pool jobs, then the async handles' callbacks.
 /// `drain`: the poller reported the eventfd readable.
-fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool) {
+/// `found_waiting`: the wakeup was found by a look that did not block; the
+/// metrics then count its completions as events that were waiting.
+fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool, found_waiting: bool) {
     let mut done = {
         let mut l = lp.borrow_mut();
         // Drain before clearing the flag: a waker that sets the flag after
@@ -1108,6 +1110,13 @@ fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool) {
                 .unwrap_or_else(|e| e.into_inner()),
         );
         l.active_reqs = l.active_reqs.saturating_sub(done.len() as u32);
+        // As in libuv, each finished request is an event; the wakeup that
+        // brought them was counted already.
+        let extra = (done.len() as u64).saturating_sub(1);
+        l.metrics.events += extra;
+        if found_waiting {
+            l.metrics.events_waiting += extra;
+        }
         sync(&l, host);
         done
     };
