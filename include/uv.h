@@ -1532,7 +1532,12 @@ UV_EXTERN int uv_getnameinfo(uv_loop_t* loop,
 struct uv_random_s {
   UV_REQ_FIELDS
   uv_loop_t* loop;
-  void* rsuv_random_priv[9];
+  /* Private, with libuv's names and layout. */
+  int status;
+  void* buf;
+  size_t buflen;
+  uv_random_cb cb;
+  void* work_req[5];
 };
 
 /* flags is reserved and must be 0. */

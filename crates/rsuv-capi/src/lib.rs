@@ -25,6 +25,7 @@ pub mod os;
 pub mod pipe;
 pub mod poll;
 pub mod process_title;
+pub mod random;
 pub mod signal;
 pub mod stream;
 pub mod stubs;

@@ -4,7 +4,7 @@
 //!
 //! Not yet implemented:
 //! - processes: `uv_spawn`, `uv_process_kill`, `uv_process_get_pid`;
-//! - `uv_random` and the UTF-16/WTF-8 converters.
+//! - the UTF-16/WTF-8 converters.
 //!
 //! What the stubs return: `UV_ENOSYS` from functions that report an error
 //! code; 0 from counts and sizes; null from pointer getters; nothing from
@@ -27,7 +27,7 @@
 
 #![allow(non_camel_case_types)]
 
-use core::ffi::{c_char, c_int, c_uint, c_void};
+use core::ffi::{c_char, c_int, c_void};
 
 use rsuv_core::error::UV_ENOSYS;
 
@@ -36,9 +36,6 @@ use rsuv_core::error::UV_ENOSYS;
 type uv_loop_t = c_void;
 type uv_process_t = c_void;
 type uv_process_options_t = c_void;
-type uv_random_t = c_void;
-
-type uv_random_cb = Option<unsafe extern "C" fn(*mut uv_random_t, c_int, *mut c_void, usize)>;
 
 /// Defines each listed function as an exported stub returning the given
 /// value without looking at its arguments.
@@ -67,14 +64,6 @@ not_yet! {
 
 // Randomness and text conversion.
 not_yet! {
-    fn uv_random(
-        loop_: *mut uv_loop_t,
-        req: *mut uv_random_t,
-        buf: *mut c_void,
-        buflen: usize,
-        flags: c_uint,
-        cb: uv_random_cb,
-    ) -> c_int = UV_ENOSYS;
     fn uv_utf16_length_as_wtf8(utf16: *const u16, utf16_len: isize) -> usize = 0;
     fn uv_utf16_to_wtf8(utf16: *const u16, utf16_len: isize, wtf8_ptr: *mut *mut c_char, wtf8_len_ptr: *mut usize) -> c_int = UV_ENOSYS;
     fn uv_wtf8_length_as_utf16(wtf8: *const c_char) -> isize = UV_ENOSYS as isize;
