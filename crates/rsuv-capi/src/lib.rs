@@ -39,3 +39,4 @@ pub mod tty;
 pub mod udp;
 pub mod util;
 pub mod version;
+pub mod wtf8;

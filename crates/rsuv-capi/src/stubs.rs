@@ -3,8 +3,7 @@
 //! libuv.so.1 load and run, and fail softly where they touch these areas.
 //!
 //! Not yet implemented:
-//! - processes: `uv_spawn`, `uv_process_kill`, `uv_process_get_pid`;
-//! - the UTF-16/WTF-8 converters.
+//! - processes: `uv_spawn`, `uv_process_kill`, `uv_process_get_pid`.
 //!
 //! What the stubs return: `UV_ENOSYS` from functions that report an error
 //! code; 0 from counts and sizes; null from pointer getters; nothing from
@@ -27,7 +26,7 @@
 
 #![allow(non_camel_case_types)]
 
-use core::ffi::{c_char, c_int, c_void};
+use core::ffi::{c_int, c_void};
 
 use rsuv_core::error::UV_ENOSYS;
 
@@ -60,14 +59,6 @@ not_yet! {
     fn uv_spawn(loop_: *mut uv_loop_t, handle: *mut uv_process_t, options: *const uv_process_options_t) -> c_int = UV_ENOSYS;
     fn uv_process_kill(handle: *mut uv_process_t, signum: c_int) -> c_int = UV_ENOSYS;
     fn uv_process_get_pid(handle: *const uv_process_t) -> libc::pid_t = 0;
-}
-
-// Randomness and text conversion.
-not_yet! {
-    fn uv_utf16_length_as_wtf8(utf16: *const u16, utf16_len: isize) -> usize = 0;
-    fn uv_utf16_to_wtf8(utf16: *const u16, utf16_len: isize, wtf8_ptr: *mut *mut c_char, wtf8_len_ptr: *mut usize) -> c_int = UV_ENOSYS;
-    fn uv_wtf8_length_as_utf16(wtf8: *const c_char) -> isize = UV_ENOSYS as isize;
-    fn uv_wtf8_to_utf16(wtf8: *const c_char, utf16: *mut u16, utf16_len: usize) = ();
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@ pub mod random;
 pub mod sys;
 pub mod threadpool;
 mod timer;
+pub mod wtf8;
 
 pub use event_loop::{run, Host, Loop, Metrics, RunMode, Shared};
 pub use handle::{HandleId, Kind, Token};
