@@ -248,12 +248,12 @@ fn uv_code(e: fs::Errno) -> isize {
 ///
 /// # Safety
 /// `req` is null or writable for a `uv_fs_t`.
-unsafe fn init(
+unsafe fn init<'a>(
     lp: *mut uv_loop_t,
     req: *mut uv_fs_t,
     kind: c_int,
     cb: uv_fs_cb,
-) -> Result<&'static mut uv_fs_t, c_int> {
+) -> Result<&'a mut uv_fs_t, c_int> {
     // SAFETY: per the contract; the request is the caller's until its
     // callback, and this layer is its only user meanwhile.
     let r = unsafe { req.as_mut() }.ok_or(UV_EINVAL)?;
@@ -359,7 +359,7 @@ unsafe fn copy_bufs(r: &mut uv_fs_t, bufs: *const Buf, nbufs: c_uint) -> Result<
         r.bufsml.as_mut_ptr()
     } else {
         let block = n
-            .checked_mul(size_of_buf())
+            .checked_mul(core::mem::size_of::<Buf>())
             .map(alloc::alloc)
             .unwrap_or(ptr::null_mut());
         if block.is_null() {
@@ -372,10 +372,6 @@ unsafe fn copy_bufs(r: &mut uv_fs_t, bufs: *const Buf, nbufs: c_uint) -> Result<
     r.bufs = dst;
     r.nbufs = nbufs;
     Ok(())
-}
-
-const fn size_of_buf() -> usize {
-    core::mem::size_of::<Buf>()
 }
 
 /// Frees a heap copy of the buffer list and forgets the list. (A
@@ -727,7 +723,7 @@ fn finish_closedir(r: &mut uv_fs_t) {
 /// Runs `f` to set up the request, then posts it; an error from `f` is
 /// returned as is (the request stays initialized).
 fn submit(
-    setup: Result<&'static mut uv_fs_t, c_int>,
+    setup: Result<&mut uv_fs_t, c_int>,
     f: impl FnOnce(&mut uv_fs_t) -> Result<(), c_int>,
 ) -> c_int {
     let r = match setup {
