@@ -96,6 +96,7 @@ unsafe fn close_type(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
             UV_SIGNAL => crate::signal::close(l, id, h),
             crate::fs_event::UV_FS_EVENT => crate::fs_event::close(l, id, h),
             crate::fs_poll::UV_FS_POLL => crate::fs_poll::close(l, id, h),
+            crate::process::UV_PROCESS => crate::process::close(l, id),
             _ => {}
         }
     }

@@ -109,6 +109,7 @@ impl Host for CHost {
             UV_POLL => crate::poll::io(handle, events),
             UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::io(handle, events),
             UV_UDP => crate::udp::io(handle, events),
+            crate::process::UV_PROCESS => crate::process::io(handle),
             _ => {}
         }
     }

@@ -1,6 +1,6 @@
 //! The process and its surroundings as the operating system reports them:
-//! process ids, priorities and signals (`uv_os_getpid`, `uv_os_getppid`,
-//! `uv_os_getpriority`, `uv_os_setpriority`, `uv_kill`), the kernel's
+//! process ids and priorities (`uv_os_getpid`, `uv_os_getppid`,
+//! `uv_os_getpriority`, `uv_os_setpriority`), the kernel's
 //! identity (`uv_os_uname`), environment variables (`uv_os_getenv`,
 //! `uv_os_setenv`, `uv_os_unsetenv`, `uv_os_environ`, `uv_os_free_environ`),
 //! the host name (`uv_os_gethostname`), user and group entries
@@ -73,16 +73,6 @@ pub extern "C" fn uv_os_getpid() -> libc::pid_t {
 pub extern "C" fn uv_os_getppid() -> libc::pid_t {
     // SAFETY: getppid cannot fail and touches no memory.
     unsafe { libc::getppid() }
-}
-
-/// Sends `signum` to process `pid`.
-#[no_mangle]
-pub extern "C" fn uv_kill(pid: c_int, signum: c_int) -> c_int {
-    // SAFETY: kill touches no memory of ours.
-    if unsafe { libc::kill(pid, signum) } != 0 {
-        return last_error();
-    }
-    0
 }
 
 /// The calling process's priority (its nice value).
@@ -771,7 +761,7 @@ mod tests {
         }
         assert_eq!(uv_os_getpid(), std::process::id() as c_int);
         assert!(uv_os_getppid() > 0);
-        assert_eq!(uv_kill(uv_os_getpid(), 0), 0);
+        assert_eq!(crate::process::uv_kill(uv_os_getpid(), 0), 0);
     }
 
     #[test]

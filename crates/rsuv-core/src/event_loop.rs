@@ -172,6 +172,8 @@ pub struct Loop {
     /// The loop's inotify state, made by the first `uv_fs_event_start`.
     pub(crate) fs_events: Option<Box<crate::fs_event::Inotify>>,
     pub(crate) fs_polls: crate::fs_poll::Polls,
+    /// The running children of the loop's process handles.
+    pub(crate) children: crate::process::Children,
 }
 
 impl Loop {
@@ -215,6 +217,7 @@ impl Loop {
             done_scratch: Vec::new(),
             fs_events: None,
             fs_polls: crate::fs_poll::Polls::default(),
+            children: crate::process::Children::default(),
         })
     }
 

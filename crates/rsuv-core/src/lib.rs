@@ -11,6 +11,7 @@ pub mod fs;
 pub mod fs_event;
 pub mod fs_poll;
 pub mod handle;
+pub mod process;
 pub mod random;
 pub mod sys;
 pub mod threadpool;

@@ -8,3 +8,4 @@
 pub mod clock;
 pub mod fd;
 pub mod poller;
+pub mod process;
