@@ -10,7 +10,7 @@
 pub type Token = usize;
 
 /// Index of a handle's record in its loop's registry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HandleId(pub u32);
 
 pub(crate) const NIL: u32 = u32::MAX;

@@ -30,7 +30,7 @@ use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
 use rustix::net::{socketpair, sockopt, AddressFamily, SocketFlags, SocketType};
 use rustix::process::{waitid, WaitId, WaitIdOptions};
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::ffi::{CStr, CString};
 
 /// How one of the child's descriptors is set up.
@@ -83,8 +83,10 @@ pub(crate) struct Child {
     reaped: bool,
 }
 
-/// The loop's children, by handle.
-pub(crate) type Children = HashMap<HandleId, Child>;
+/// The loop's children, by handle. (A B-tree rather than a hash map: its
+/// nodes are pointed to from their start, so a leak checker run in a
+/// failed child sees them as reachable.)
+pub(crate) type Children = BTreeMap<HandleId, Child>;
 
 /// The buffer size libuv gives both ends of a stdio socket pair.
 const PIPE_BUFFER: usize = 64 * 1024;
@@ -276,7 +278,12 @@ impl Loop {
             return Err(Errno::INVAL);
         }
         match self.children.get(&id) {
-            Some(c) if !c.reaped => sys::send_signal(c.pidfd.as_fd(), signum),
+            Some(c) if !c.reaped => match sys::send_signal(c.pidfd.as_fd(), signum) {
+                // Tools that do not know the call (valgrind): until we reap
+                // the child its pid cannot be reused, so kill(2) is as safe.
+                Err(Errno::NOSYS) => sys::send_signal_pid(c.pid, signum),
+                r => r,
+            },
             _ => Err(Errno::SRCH),
         }
     }
