@@ -11,7 +11,7 @@
 #   --keep        keep the temp dir (binaries + raw logs) and print its path
 #   BENCH...      subset of: loop-idle timers async queue-work udp-pummel
 #                 tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
-#                 fs-stat fs-open-close fs-seq-io fs-scandir
+#                 fs-stat fs-open-close fs-seq-io fs-scandir spawn spawn-1g
 #
 # Environment:
 #   RSUV_BENCH_OURS_PREFIX  use an already installed rsuv prefix (lib/libuv.so.1,
@@ -26,7 +26,7 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 benchdir=$root/bench
 all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
-             fs-stat fs-open-close fs-seq-io fs-scandir)
+             fs-stat fs-open-close fs-seq-io fs-scandir spawn spawn-1g)
 
 runs=5
 quick=0
@@ -57,12 +57,13 @@ done
 # Iteration counts (argument to each program); empty = program default.
 declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='' [udp-pummel]=''
                [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [million-writes]=''
-               [fs-stat]='' [fs-open-close]='' [fs-seq-io]='' [fs-scandir]='')
+               [fs-stat]='' [fs-open-close]='' [fs-seq-io]='' [fs-scandir]='' [spawn]='' [spawn-1g]='')
 if [ $quick = 1 ]; then
   [ "$runs" = 5 ] && runs=3
   count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000 [udp-pummel]=100000
          [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [million-writes]=200000
-         [fs-stat]=200000 [fs-open-close]=80000 [fs-seq-io]=128 [fs-scandir]=60)
+         [fs-stat]=200000 [fs-open-close]=80000 [fs-seq-io]=128 [fs-scandir]=60
+         [spawn]=1000 [spawn-1g]=40)
 fi
 
 cc=${CC:-cc}
