@@ -1,11 +1,8 @@
-/* multi-echo: a multi-process echo server: the parent accepts TCP connections on 127.0.0.1 and hands each, in turn, to one of 2 fork()ed workers over an IPC pipe with uv_write2; the workers take them with uv_accept and echo. `multi-echo PORT` serves forever; without arguments a built-in client in the parent makes 8 connections and checks the echoes, then the parent closes the IPC pipes (the workers see EOF and exit) and reaps the workers. */
-#include <arpa/inet.h>
+/* multi-echo: a multi-process echo server. The parent starts 2 workers with uv_spawn -- this program again, with the argument "worker" -- each with an IPC pipe as its stdin (UV_CREATE_PIPE | UV_READABLE_PIPE on a uv_pipe_t made with ipc = 1). It accepts TCP connections on 127.0.0.1 and hands each, in turn, to the next worker with uv_write2; a worker opens its stdin as an IPC pipe, takes each connection with uv_accept and echoes. `multi-echo PORT` serves forever; without arguments a built-in client in the parent makes 8 connections and checks the echoes, then the parent closes the IPC pipes, the workers see EOF and exit, and their exit callbacks end the loop. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -15,7 +12,7 @@
 
 static uv_loop_t* loop;
 
-static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
+static void alloc_buffer(uv_handle_t* handle, size_t suggested, uv_buf_t* buf) {
   (void) handle;
   buf->base = malloc(suggested);
   buf->len = buf->base ? suggested : 0;
@@ -27,8 +24,8 @@ static void free_handle(uv_handle_t* handle) {
 
 /* ================= worker: echoes the connections it is given ================= */
 
-static int worker_id, served;
-static uv_pipe_t worker_ipc;
+static uv_pipe_t queue;
+static int served;
 
 typedef struct {
   uv_write_t req;
@@ -37,97 +34,155 @@ typedef struct {
 
 static void on_echo_written(uv_write_t* req, int status) {
   if (status < 0)
-    fprintf(stderr, "worker %d: write failed: %s\n", worker_id, uv_strerror(status));
+    fprintf(stderr, "worker %d: write failed: %s\n", (int) getpid(), uv_strerror(status));
   free(req);
 }
 
-static void on_conn_read(uv_stream_t* conn, ssize_t nread, const uv_buf_t* buf) {
+static void echo_read(uv_stream_t* client, ssize_t nread, const uv_buf_t* buf) {
   if (nread > 0) {
     echo_write_t* w = malloc(sizeof(*w) + (size_t) nread);
     uv_buf_t out;
     memcpy(w->data, buf->base, (size_t) nread);
     out = uv_buf_init(w->data, (unsigned) nread);
-    if (uv_write(&w->req, conn, &out, 1, on_echo_written) != 0)
+    if (uv_write(&w->req, client, &out, 1, on_echo_written) != 0)
       free(w);
   } else if (nread < 0) {
-    uv_close((uv_handle_t*) conn, free_handle);
+    uv_close((uv_handle_t*) client, free_handle);
   }
   free(buf->base);
 }
 
-static void on_ipc_read(uv_stream_t* ipc, ssize_t nread, const uv_buf_t* buf) {
+static void on_new_connection(uv_stream_t* q, ssize_t nread, const uv_buf_t* buf) {
   free(buf->base);
   if (nread < 0) {
-    /* The parent closed its end: no more connections will come. */
-    uv_close((uv_handle_t*) ipc, NULL);
+    /* The master closed its end: no more connections will come. */
+    uv_close((uv_handle_t*) q, NULL);
     return;
   }
-  /* Each message from the parent carries one connection. */
-  while (uv_pipe_pending_count((uv_pipe_t*) ipc) > 0) {
-    uv_tcp_t* conn = malloc(sizeof(*conn));
-    uv_tcp_init(loop, conn);
-    if (uv_accept(ipc, (uv_stream_t*) conn) != 0) {
-      uv_close((uv_handle_t*) conn, free_handle);
-      continue;
+  while (uv_pipe_pending_count((uv_pipe_t*) q) > 0) {
+    uv_tcp_t* client = malloc(sizeof(*client));
+    uv_tcp_init(loop, client);
+    if (uv_accept(q, (uv_stream_t*) client) == 0) {
+      served++;
+      printf("worker %d: accepted connection %d\n", (int) getpid(), served);
+      fflush(stdout);
+      uv_read_start((uv_stream_t*) client, alloc_buffer, echo_read);
+    } else {
+      uv_close((uv_handle_t*) client, free_handle);
     }
-    served++;
-    printf("worker %d (pid %d): echoing connection %d\n", worker_id, (int) getpid(), served);
-    fflush(stdout);
-    uv_read_start((uv_stream_t*) conn, on_alloc, on_conn_read);
   }
 }
 
-static int run_worker(int id, int fd) {
-  worker_id = id;
+static int run_worker(void) {
   loop = uv_default_loop();
-  uv_pipe_init(loop, &worker_ipc, 1 /* ipc */);
-  uv_pipe_open(&worker_ipc, fd);
-  uv_read_start((uv_stream_t*) &worker_ipc, on_alloc, on_ipc_read);
+  uv_pipe_init(loop, &queue, 1 /* ipc */);
+  uv_pipe_open(&queue, 0);
+  uv_read_start((uv_stream_t*) &queue, alloc_buffer, on_new_connection);
   uv_run(loop, UV_RUN_DEFAULT);
-  uv_loop_close(loop);
-  printf("worker %d: served %d connection(s), exiting\n", id, served);
+  printf("worker %d: served %d connection(s), exiting\n", (int) getpid(), served);
+  return uv_loop_close(loop) == 0 ? 0 : 1;
+}
+
+/* ================= master: starts the workers, hands connections out ================= */
+
+struct child_worker {
+  uv_process_t req;
+  uv_process_options_t options;
+  uv_pipe_t pipe;
+};
+
+static struct child_worker workers[NWORKERS];
+static int round_robin_counter, workers_ok, workers_exited;
+static uv_tcp_t server;
+
+static void on_worker_exit(uv_process_t* req, int64_t exit_status, int term_signal) {
+  fprintf(stderr, "worker %d exited with status %lld, signal %d\n", req->pid,
+          (long long) exit_status, term_signal);
+  workers_exited++;
+  workers_ok += exit_status == 0 && term_signal == 0;
+  uv_close((uv_handle_t*) req, NULL);
+}
+
+static int setup_workers(void) {
+  static char exe[1024];
+  static char* args[3];
+  size_t size = sizeof(exe);
+  int i, r;
+
+  uv_exepath(exe, &size);
+  args[0] = exe;
+  args[1] = "worker";
+  args[2] = NULL;
+
+  for (i = 0; i < NWORKERS; i++) {
+    struct child_worker* worker = &workers[i];
+    uv_stdio_container_t child_stdio[3];
+
+    uv_pipe_init(loop, &worker->pipe, 1 /* ipc */);
+    child_stdio[0].flags = UV_CREATE_PIPE | UV_READABLE_PIPE;
+    child_stdio[0].data.stream = (uv_stream_t*) &worker->pipe;
+    child_stdio[1].flags = UV_INHERIT_FD;
+    child_stdio[1].data.fd = 1;
+    child_stdio[2].flags = UV_INHERIT_FD;
+    child_stdio[2].data.fd = 2;
+
+    worker->options.stdio = child_stdio;
+    worker->options.stdio_count = 3;
+    worker->options.exit_cb = on_worker_exit;
+    worker->options.file = args[0];
+    worker->options.args = args;
+
+    fflush(stdout);
+    r = uv_spawn(loop, &worker->req, &worker->options);
+    if (r != 0) {
+      fprintf(stderr, "cannot start a worker: %s\n", uv_strerror(r));
+      return r;
+    }
+    printf("Started worker %d\n", worker->req.pid);
+  }
   return 0;
 }
 
-/* ================= parent: accepts and hands connections out ================= */
-
-static uv_tcp_t server;
-static uv_pipe_t worker_pipes[NWORKERS];
-static pid_t worker_pids[NWORKERS];
-static int next_worker;
-
-typedef struct {
-  uv_write_t req;
-  uv_tcp_t* conn;
-} handoff_t;
-
 static void on_handed_off(uv_write_t* req, int status) {
-  handoff_t* h = (handoff_t*) req;
+  uv_tcp_t* client = req->data;
   if (status < 0)
-    fprintf(stderr, "parent: handing a connection off failed: %s\n", uv_strerror(status));
+    fprintf(stderr, "handing a connection off failed: %s\n", uv_strerror(status));
   /* The worker has its own descriptor now: close ours. */
-  uv_close((uv_handle_t*) h->conn, free_handle);
-  free(h);
+  uv_close((uv_handle_t*) client, free_handle);
+  free(req);
 }
 
 static void on_connection(uv_stream_t* srv, int status) {
-  static char tag[] = "c";
-  uv_buf_t buf = uv_buf_init(tag, 1);
-  handoff_t* h;
+  static char dot[] = ".";
+  uv_buf_t dummy_buf = uv_buf_init(dot, 1);
+  uv_tcp_t* client;
+  uv_write_t* write_req;
 
   if (status < 0)
     return;
-  h = malloc(sizeof(*h));
-  h->conn = malloc(sizeof(*h->conn));
-  uv_tcp_init(loop, h->conn);
-  if (uv_accept(srv, (uv_stream_t*) h->conn) != 0 ||
-      uv_write2(&h->req, (uv_stream_t*) &worker_pipes[next_worker], &buf, 1,
-                (uv_stream_t*) h->conn, on_handed_off) != 0) {
-    uv_close((uv_handle_t*) h->conn, free_handle);
-    free(h);
+  client = malloc(sizeof(*client));
+  uv_tcp_init(loop, client);
+  if (uv_accept(srv, (uv_stream_t*) client) != 0) {
+    uv_close((uv_handle_t*) client, free_handle);
     return;
   }
-  next_worker = (next_worker + 1) % NWORKERS;
+  write_req = malloc(sizeof(*write_req));
+  write_req->data = client;
+  if (uv_write2(write_req, (uv_stream_t*) &workers[round_robin_counter].pipe, &dummy_buf, 1,
+                (uv_stream_t*) client, on_handed_off) != 0) {
+    uv_close((uv_handle_t*) client, free_handle);
+    free(write_req);
+    return;
+  }
+  round_robin_counter = (round_robin_counter + 1) % NWORKERS;
+}
+
+/* EOF on its IPC pipe tells each worker to exit. */
+static void shut_down(void) {
+  int i;
+  uv_close((uv_handle_t*) &server, NULL);
+  for (i = 0; i < NWORKERS; i++)
+    uv_close((uv_handle_t*) &workers[i].pipe, NULL);
 }
 
 /* ================= the built-in client ================= */
@@ -145,14 +200,6 @@ typedef struct {
 static client_t clients[NCLIENTS];
 static int finished, echoed_ok;
 
-static void shut_down(void) {
-  int i;
-  /* EOF on its IPC pipe tells each worker to exit. */
-  uv_close((uv_handle_t*) &server, NULL);
-  for (i = 0; i < NWORKERS; i++)
-    uv_close((uv_handle_t*) &worker_pipes[i], NULL);
-}
-
 static void client_done(client_t* c, int ok) {
   echoed_ok += ok;
   uv_close((uv_handle_t*) &c->handle, NULL);
@@ -166,8 +213,8 @@ static void on_client_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* b
     fprintf(stderr, "client %d: read failed: %s\n", (int) (c - clients), uv_strerror((int) nread));
     client_done(c, 0);
   } else if (nread > 0) {
-    size_t n = (size_t) nread < sizeof(c->got) - c->got_len ? (size_t) nread
-                                                             : sizeof(c->got) - c->got_len;
+    size_t room = sizeof(c->got) - c->got_len;
+    size_t n = (size_t) nread < room ? (size_t) nread : room;
     memcpy(c->got + c->got_len, buf->base, n);
     c->got_len += n;
     if (c->got_len >= c->len) {
@@ -190,60 +237,30 @@ static void on_client_connect(uv_connect_t* req, int status) {
   }
   buf = uv_buf_init(c->msg, (unsigned) c->len);
   uv_write(&c->write_req, (uv_stream_t*) &c->handle, &buf, 1, NULL);
-  uv_read_start((uv_stream_t*) &c->handle, on_alloc, on_client_read);
+  uv_read_start((uv_stream_t*) &c->handle, alloc_buffer, on_client_read);
 }
 
 int main(int argc, char** argv) {
-  int fds[NWORKERS][2];
   struct sockaddr_in addr;
   int len = sizeof(addr);
   int port = argc > 1 ? atoi(argv[1]) : 0;
-  int i, j, status, workers_ok = 0;
+  int i, r;
+
+  if (argc > 1 && strcmp(argv[1], "worker") == 0)
+    return run_worker();
 
   signal(SIGPIPE, SIG_IGN);
-
-  /* Start the workers before any loop exists: each gets one end of its own
-   * socketpair and nothing else. */
-  for (i = 0; i < NWORKERS; i++) {
-    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds[i]) != 0) {
-      perror("socketpair");
-      return 1;
-    }
-  }
-  fflush(stdout);
-  for (i = 0; i < NWORKERS; i++) {
-    worker_pids[i] = fork();
-    if (worker_pids[i] < 0) {
-      perror("fork");
-      return 1;
-    }
-    if (worker_pids[i] == 0) {
-      for (j = 0; j < NWORKERS; j++) {
-        close(fds[j][0]);
-        if (j != i)
-          close(fds[j][1]);
-      }
-      exit(run_worker(i, fds[i][1]));
-    }
-  }
-
   loop = uv_default_loop();
-  for (i = 0; i < NWORKERS; i++) {
-    close(fds[i][1]);
-    uv_pipe_init(loop, &worker_pipes[i], 1 /* ipc */);
-    uv_pipe_open(&worker_pipes[i], fds[i][0]);
-  }
+  if (setup_workers() != 0)
+    return 1;
 
-  memset(&addr, 0, sizeof(addr));
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons((unsigned short) port);
-  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
   uv_tcp_init(loop, &server);
-  status = uv_tcp_bind(&server, (const struct sockaddr*) &addr, 0);
-  if (status == 0)
-    status = uv_listen((uv_stream_t*) &server, 128, on_connection);
-  if (status != 0) {
-    fprintf(stderr, "cannot listen on 127.0.0.1:%d: %s\n", port, uv_strerror(status));
+  uv_ip4_addr("127.0.0.1", port, &addr);
+  r = uv_tcp_bind(&server, (const struct sockaddr*) &addr, 0);
+  if (r == 0)
+    r = uv_listen((uv_stream_t*) &server, 128, on_connection);
+  if (r != 0) {
+    fprintf(stderr, "cannot listen on 127.0.0.1:%d: %s\n", port, uv_strerror(r));
     shut_down();
   } else {
     uv_tcp_getsockname(&server, (struct sockaddr*) &addr, &len);
@@ -263,11 +280,6 @@ int main(int argc, char** argv) {
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
 
-  for (i = 0; i < NWORKERS; i++) {
-    if (waitpid(worker_pids[i], &status, 0) == worker_pids[i] && WIFEXITED(status) &&
-        WEXITSTATUS(status) == 0)
-      workers_ok++;
-  }
   printf("%d of %d echoes ok, %d of %d workers exited cleanly\n", echoed_ok, NCLIENTS,
          workers_ok, NWORKERS);
   return echoed_ok == NCLIENTS && workers_ok == NWORKERS ? 0 : 1;

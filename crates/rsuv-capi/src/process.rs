@@ -74,7 +74,6 @@ const UV_INHERIT_FD: c_uint = 0x02;
 const UV_INHERIT_STREAM: c_uint = 0x04;
 const UV_READABLE_PIPE: c_uint = 0x10;
 const UV_WRITABLE_PIPE: c_uint = 0x20;
-const UV_NONBLOCK_PIPE: c_uint = 0x40;
 
 // uv_process_flags.
 const UV_PROCESS_SETUID: c_uint = 1 << 0;
@@ -118,9 +117,11 @@ unsafe fn stdio_plan(c: &uv_stdio_container_t) -> Result<Stdio, c_int> {
                     // libuv's open of the stream would fail after the spawn.
                     return Err(rsuv_core::error::UV_EBUSY);
                 }
-                Ok(Stdio::Pipe {
-                    nonblock: c.flags & UV_NONBLOCK_PIPE != 0,
-                })
+                // UV_NONBLOCK_PIPE is accepted and, as in libuv 1.52 on
+                // Unix, ignored: the child's 0-2 are blocking. (Node maps
+                // its 'overlapped' stdio to it; a child reading a
+                // non-blocking stdin would fail with EAGAIN.)
+                Ok(Stdio::Pipe)
             }
             UV_INHERIT_FD => Ok(Stdio::Inherit(c.data.fd)),
             UV_INHERIT_STREAM => {

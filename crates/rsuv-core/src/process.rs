@@ -24,7 +24,7 @@
 
 use crate::handle::HandleId;
 use crate::sys::poller::events::IN;
-use crate::sys::process::{self as sys, ChildFd};
+use crate::sys::process as sys;
 use crate::Loop;
 use rustix::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use rustix::io::Errno;
@@ -40,9 +40,9 @@ pub enum Stdio {
     Ignore,
     /// The parent's descriptor, shared with the child.
     Inherit(RawFd),
-    /// A new socket pair; the child gets one end, the parent the other.
-    /// `nonblock` makes the child's end non-blocking.
-    Pipe { nonblock: bool },
+    /// A new socket pair; the child gets one end (blocking), the parent the
+    /// other (non-blocking).
+    Pipe,
 }
 
 /// `uv_process_options_t`, in engine terms.
@@ -165,22 +165,22 @@ impl Loop {
         let nslots = opts.stdio.len().max(3);
         let mut pipes: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
         let mut child_ends: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
-        let mut plan: Vec<ChildFd> = Vec::with_capacity(nslots);
+        let mut plan: Vec<RawFd> = Vec::with_capacity(nslots);
         for slot in 0..nslots {
             let s = opts.stdio.get(slot).copied().unwrap_or(Stdio::Ignore);
-            let (parent, child, fd, nonblock) = match s {
-                Stdio::Ignore => (None, None, -1, false),
+            let (parent, child, fd) = match s {
+                Stdio::Ignore => (None, None, -1),
                 Stdio::Inherit(fd) if fd < 0 => return Err(Errno::INVAL),
-                Stdio::Inherit(fd) => (None, None, fd, false),
-                Stdio::Pipe { nonblock } => {
+                Stdio::Inherit(fd) => (None, None, fd),
+                Stdio::Pipe => {
                     let (p, c) = stdio_pair()?;
                     let fd = c.as_raw_fd();
-                    (Some(p), Some(c), fd, nonblock)
+                    (Some(p), Some(c), fd)
                 }
             };
             pipes.push(parent);
             child_ends.push(child);
-            plan.push(ChildFd { fd, nonblock });
+            plan.push(fd);
         }
 
         let path = match opts.env {
@@ -368,7 +368,7 @@ mod tests {
         let missing = Options {
             file: c"/nonexistent/rsuv-no-such-program",
             args: &[c"x"],
-            stdio: &[Stdio::Pipe { nonblock: false }],
+            stdio: &[Stdio::Pipe],
             ..opts
         };
         let s = l.spawn(id2, &missing).unwrap();

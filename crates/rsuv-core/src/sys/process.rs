@@ -34,17 +34,6 @@ use rustix::process::{pidfd_open, waitpid, Pid, PidfdFlags, WaitOptions};
 use std::ffi::{c_char, c_int, c_long, c_void, CStr, CString};
 use std::ptr;
 
-/// What the child's descriptor `n` is set up from.
-#[derive(Clone, Copy, Debug)]
-pub struct ChildFd {
-    /// The parent's descriptor to put at `n`, or -1: none (`/dev/null` for
-    /// 0-2, left alone above).
-    pub fd: RawFd,
-    /// Make it non-blocking in the child (`UV_NONBLOCK_PIPE`); otherwise
-    /// 0-2 are made blocking, as libuv does.
-    pub nonblock: bool,
-}
-
 /// Everything the child does between the clone and `execve`.
 pub struct Request<'a> {
     /// `argv`, without the terminating null.
@@ -55,8 +44,10 @@ pub struct Request<'a> {
     /// `process::candidates`).
     pub candidates: &'a [CString],
     pub cwd: Option<&'a CStr>,
-    /// Descriptor `n` of the child is set up from `stdio[n]`.
-    pub stdio: &'a [ChildFd],
+    /// Descriptor `n` of the child is a copy of the parent's `stdio[n]`;
+    /// -1 is none: `/dev/null` for 0-2, left alone above. 0-2 are made
+    /// blocking, as libuv does.
+    pub stdio: &'a [RawFd],
     /// Start a new session (`setsid`).
     pub detached: bool,
     pub uid: Option<u32>,
@@ -120,7 +111,6 @@ struct Plan {
     sh_argv: *mut *const c_char,
     cwd: *const c_char,
     fds: *mut c_int,
-    nonblock: *const bool,
     nfds: usize,
     detached: bool,
     uid: Option<u32>,
@@ -154,8 +144,7 @@ pub fn spawn(req: &Request<'_>) -> Result<Child, Errno> {
     let mut sh_argv: Vec<*const c_char> = vec![c"/bin/sh".as_ptr(), ptr::null()];
     sh_argv.extend(req.argv.iter().skip(1).map(|a| a.as_ptr()));
     nul(&mut sh_argv);
-    let mut fds: Vec<c_int> = req.stdio.iter().map(|s| s.fd).collect();
-    let nonblock: Vec<bool> = req.stdio.iter().map(|s| s.nonblock).collect();
+    let mut fds: Vec<c_int> = req.stdio.to_vec();
 
     let (err_read, err_write) = pipe_with(PipeFlags::CLOEXEC)?;
     let mut plan = Plan {
@@ -166,7 +155,6 @@ pub fn spawn(req: &Request<'_>) -> Result<Child, Errno> {
         sh_argv: sh_argv.as_mut_ptr(),
         cwd: req.cwd.map_or(ptr::null(), |c| c.as_ptr()),
         fds: fds.as_mut_ptr(),
-        nonblock: nonblock.as_ptr(),
         nfds: fds.len(),
         detached: req.detached,
         uid: req.uid,
@@ -508,9 +496,8 @@ unsafe fn arrange_fds(plan: &mut Plan) -> Result<(), c_int> {
             } else {
                 check(libc::syscall(libc::SYS_dup3, src, target, 0))?;
             }
-            let nonblock = *plan.nonblock.add(slot);
-            if opened == -1 && (slot <= 2 || nonblock) {
-                set_nonblock(target, nonblock)?;
+            if opened == -1 && slot <= 2 {
+                set_blocking(target)?;
             }
             if opened >= n as c_int {
                 let _ = libc::syscall(libc::SYS_close, opened);
@@ -520,21 +507,22 @@ unsafe fn arrange_fds(plan: &mut Plan) -> Result<(), c_int> {
     Ok(())
 }
 
-/// Sets or clears `O_NONBLOCK` on `fd`.
+/// Clears `O_NONBLOCK` on `fd` (for an inherited descriptor that is the
+/// parent's too, as in libuv).
 ///
 /// # Safety
 /// Runs in the vfork child (or anywhere: fcntl on an integer).
-unsafe fn set_nonblock(fd: c_int, on: bool) -> Result<(), c_int> {
+unsafe fn set_blocking(fd: c_int) -> Result<(), c_int> {
     // SAFETY: fcntl on an integer descriptor.
     unsafe {
         let fl = check(libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFL))? as c_int;
-        let new = if on {
-            fl | libc::O_NONBLOCK
-        } else {
-            fl & !libc::O_NONBLOCK
-        };
-        if new != fl {
-            check(libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFL, new))?;
+        if fl & libc::O_NONBLOCK != 0 {
+            check(libc::syscall(
+                libc::SYS_fcntl,
+                fd,
+                libc::F_SETFL,
+                fl & !libc::O_NONBLOCK,
+            ))?;
         }
     }
     Ok(())
