@@ -156,7 +156,18 @@ extern "C" fn after_fork_parent() {
     let _ = HELD_ACROSS_FORK.try_with(|held| drop(held.take()));
 }
 
+/// Forks the pool has been reset for (children of children count each).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times this process, or one of the ancestors it was forked
+/// from, forked with the pool running: each time, threads that held locks
+/// may have vanished.
+pub(crate) fn forks() -> u64 {
+    FORKS.load(Ordering::Acquire)
+}
+
 extern "C" fn after_fork_child() {
+    FORKS.fetch_add(1, Ordering::AcqRel);
     let guard = HELD_ACROSS_FORK.try_with(|held| held.take()).ok().flatten();
     match guard {
         Some(mut s) => s.reset_after_fork(),
