@@ -27,6 +27,28 @@ pub(crate) fn wakeup(token: usize) {
     }
 }
 
+/// In a forked child (`uv_loop_fork`), after the loop got its new
+/// `Shared`: senders counted in `busy` were threads that the child does
+/// not have, so none is left (else `uv_close` would wait for them
+/// forever). A send already made is kept: the new wakeup is raised for it,
+/// so its callback still comes.
+///
+/// # Safety
+/// `h` is a live async handle of an initialized loop.
+pub(crate) unsafe fn after_fork(h: *mut uv_async_t) {
+    // SAFETY: per the contract; atomics only, and the loop's Shared is
+    // valid while the loop is.
+    unsafe {
+        (*h).busy.store(0, Ordering::SeqCst);
+        if (*h).pending.load(Ordering::SeqCst) != 0 {
+            let lp = (*h).handle.loop_;
+            if let Some(shared) = ((*lp).shared as *const Shared).as_ref() {
+                shared.wake();
+            }
+        }
+    }
+}
+
 /// Waits until no thread is inside `uv_async_send` for `h`.
 ///
 /// # Safety

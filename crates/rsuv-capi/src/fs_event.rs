@@ -68,6 +68,20 @@ unsafe fn stop(l: &mut Loop, id: HandleId, h: *mut uv_fs_event_t) {
     }
 }
 
+/// `uv_loop_fork` could not watch the handle at `token` again, and the
+/// engine stopped it: drop its `path` copy, as a stop does.
+///
+/// # Safety
+/// `token` is the address of a live fs_event handle.
+pub(crate) unsafe fn stopped_by_fork(token: usize) {
+    let h = token as *mut uv_fs_event_t;
+    // SAFETY: per the contract; `path` is our strdup from the start.
+    unsafe {
+        crate::alloc::free((*h).path as *mut c_void);
+        (*h).path = std::ptr::null_mut();
+    }
+}
+
 /// The type-specific part of `uv_close`, with the engine borrowed.
 ///
 /// # Safety

@@ -428,11 +428,55 @@ pub unsafe extern "C" fn uv_metrics_info(lp: *mut uv_loop_t, metrics: *mut uv_me
     0
 }
 
-/// Not yet: re-creating the backend and the thread pool in a forked child.
+/// Makes a loop inherited through `fork(2)` usable in the child: its own
+/// epoll set, wakeup, inotify instance and signal pipe, every watcher
+/// registered again (`Loop::after_fork`, `signal::loop_forked`). The thread
+/// pool was reset by its fork hook when the child was made. Returns the
+/// first error; fs_event handles that cannot be watched again are stopped,
+/// and the rest is done regardless.
 ///
 /// # Safety
-/// Always safe; it touches nothing.
+/// `lp` is an initialized loop, in the child, called from the thread that
+/// forked (as libuv requires).
 #[no_mangle]
-pub unsafe extern "C" fn uv_loop_fork(_lp: *mut uv_loop_t) -> c_int {
-    UV_ENOSYS
+pub unsafe extern "C" fn uv_loop_fork(lp: *mut uv_loop_t) -> c_int {
+    // SAFETY: per the contract.
+    let forked = unsafe {
+        with_loop(lp, |l| {
+            l.after_fork()
+                .map(|lost| (lost, std::sync::Arc::as_ptr(l.shared()), l.handle_tokens()))
+        })
+    };
+    let (lost, shared, tokens) = match forked {
+        None => return UV_EINVAL,
+        Some(Err(e)) => return -e.raw_os_error().unwrap_or(libc::EIO),
+        Some(Ok(r)) => r,
+    };
+    // SAFETY: lp is an initialized loop (with_loop succeeded); the new
+    // Shared lives in the engine until uv_loop_close.
+    unsafe { (*lp).shared = shared as *const c_void };
+    let mut err = 0;
+    for (token, e) in lost {
+        // SAFETY: the engine names live fs_event handles it stopped.
+        unsafe { crate::fs_event::stopped_by_fork(token) };
+        if err == 0 {
+            err = -e.raw_os_error();
+        }
+    }
+    // SAFETY: lp is an initialized loop.
+    let signal_err = unsafe { crate::signal::loop_forked(lp) };
+    if err == 0 {
+        err = signal_err;
+    }
+    for token in tokens {
+        let h = token as *mut uv_handle_t;
+        // SAFETY: the tokens are live handles of this loop (handle_tokens),
+        // and nothing has run since that could close one.
+        unsafe {
+            if (*h).type_ == UV_ASYNC {
+                crate::r#async::after_fork(h as *mut uv_async_t);
+            }
+        }
+    }
+    err
 }

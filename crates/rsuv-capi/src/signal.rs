@@ -25,6 +25,13 @@
 //!   callback did not stop or close it. A one-shot handle is stopped after
 //!   its callback.
 //!
+//! - **Fork**: a child inherits the parent's pipes, so [`loop_forked`]
+//!   (from `uv_loop_fork`) gives the loop a new pipe under the same watcher
+//!   and republishes `TARGETS`; the parent's signals then stay with the
+//!   parent and the child's with the child. Fork hooks hold `TABLE` across
+//!   `fork(2)` and free `HANDLER_LOCK` in the child, where a thread that
+//!   held it no longer exists.
+//!
 //! The handler is installed with `SA_RESTART` and a full `sa_mask`, plus
 //! `SA_RESETHAND` while every handle of that signal is one-shot, as libuv
 //! does. When the last handle of a signal stops, the disposition it had
@@ -37,9 +44,10 @@ use crate::handle::with_handle;
 use crate::r#loop::with_loop;
 use rsuv_core::error::UV_EINVAL;
 use rsuv_core::{HandleId, Kind, Loop};
+use std::cell::Cell;
 use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicU8, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 pub type uv_signal_cb = Option<unsafe extern "C" fn(*mut uv_signal_t, c_int)>;
 
@@ -117,6 +125,44 @@ static TABLE: Mutex<Table> = Mutex::new(Table {
 fn table() -> MutexGuard<'static, Table> {
     // Panics abort, so the lock is never poisoned; accept it anyway.
     TABLE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+thread_local! {
+    /// `TABLE`'s lock, taken by the forking thread just before `fork(2)`, so
+    /// that the child gets the table whole and its lock free.
+    static HELD_ACROSS_FORK: Cell<Option<MutexGuard<'static, Table>>> = const { Cell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let guard = table();
+    // Fails only while this thread's locals are being destroyed; the lock
+    // is then released at once.
+    let _ = HELD_ACROSS_FORK.try_with(|held| held.set(Some(guard)));
+}
+
+extern "C" fn after_fork_parent() {
+    let _ = HELD_ACROSS_FORK.try_with(|held| drop(held.take()));
+}
+
+extern "C" fn after_fork_child() {
+    // Only this thread exists now, and it is not inside the handler: a
+    // handler that held the spin lock at the fork ran on a thread that is
+    // gone.
+    HANDLER_LOCK.store(false, Ordering::Release);
+    let _ = HELD_ACROSS_FORK.try_with(|held| drop(held.take()));
+}
+
+/// Registers the fork hooks once, before the first pipe exists; never
+/// under `TABLE`, since a fork in another thread holds the C library's hook
+/// lock while its `before_fork` waits for `TABLE`.
+fn install_fork_hooks() -> c_int {
+    static HOOKS: OnceLock<c_int> = OnceLock::new();
+    *HOOKS.get_or_init(|| {
+        match rsuv_core::sys::fork::at_fork(before_fork, after_fork_parent, after_fork_child) {
+            Ok(()) => 0,
+            Err(e) => -e.raw_os_error().unwrap_or(libc::ENOMEM),
+        }
+    })
 }
 
 /// Blocks every signal on the calling thread while alive, so that the
@@ -350,6 +396,10 @@ unsafe fn stop(h: *mut uv_signal_t, seq: Option<u64>) {
 /// # Safety
 /// `lp` is null or points to a `uv_loop_t`.
 unsafe fn ensure_pipe(lp: *mut uv_loop_t) -> c_int {
+    let err = install_fork_hooks();
+    if err != 0 {
+        return err;
+    }
     let blocked = Blocked::new();
     let mut t = table();
     if let Some(pos) = t.loops.iter().position(|(l, _)| *l == lp as usize) {
@@ -513,6 +563,69 @@ fn detach_loop(t: &mut Table, lp: usize, blocked: &Blocked) -> Option<Box<LoopPi
         }
     }
     pipe
+}
+
+/// In a forked child, gives `lp` a signal pipe of its own (`uv_loop_fork`).
+///
+/// The inherited pipe is the parent's too: the parent's handler writes to
+/// it, and whichever process reads first takes the message. A new pipe
+/// takes its place under the same watcher and is published for every
+/// signal; the old one is closed here (the parent keeps its own copy), and
+/// with it whatever it held, which belongs to the parent. Started handles
+/// stay started, and the dispositions were inherited with the fork.
+///
+/// # Safety
+/// `lp` is an initialized loop.
+pub(crate) unsafe fn loop_forked(lp: *mut uv_loop_t) -> c_int {
+    let blocked = Blocked::new();
+    let mut t = table();
+    let Some(pos) = t.loops.iter().position(|(l, _)| *l == lp as usize) else {
+        return 0;
+    };
+    let mut fds = [-1 as c_int; 2];
+    // SAFETY: pipe2 writes two descriptors into the array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_NONBLOCK | libc::O_CLOEXEC) } != 0 {
+        return crate::util::last_error();
+    }
+    let p = &t.loops[pos].1;
+    let (watcher, token) = (p.watcher, &**p as *const LoopPipe as usize);
+    // SAFETY: per the contract.
+    let moved = unsafe {
+        with_loop(lp, |l| {
+            if !l.is_handle(watcher, token) {
+                // A stale pipe (see ensure_pipe): the next uv_signal_init
+                // replaces it.
+                return Err(0);
+            }
+            l.io_start(watcher, fds[0], rsuv_core::sys::poller::events::IN)
+                .map_err(|e| -e.raw_os_error().unwrap_or(libc::EIO))
+        })
+    }
+    .unwrap_or(Err(UV_EINVAL));
+    if let Err(err) = moved {
+        // SAFETY: the descriptors just made, used by nothing.
+        unsafe {
+            libc::close(fds[0]);
+            libc::close(fds[1]);
+        }
+        return err;
+    }
+    let p = &mut t.loops[pos].1;
+    let (old_r, old_w) = (p.rfd, p.wfd);
+    p.rfd = fds[0];
+    p.wfd = fds[1];
+    for s in 1..NSIG as c_int {
+        if !TARGETS[s as usize].load(Ordering::Acquire).is_null() {
+            publish(&t, s, &blocked);
+        }
+    }
+    // SAFETY: the old descriptors are ours and, after the republish above,
+    // no handler in this process writes to them any more.
+    unsafe {
+        libc::close(old_r);
+        libc::close(old_w);
+    }
+    0
 }
 
 /// Frees `lp`'s pipe and watcher; called by `uv_loop_close` once it has

@@ -10,13 +10,13 @@
 use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, NIL, REF};
 use crate::sys::clock;
 use crate::sys::poller::{Poller, Waker};
-use crate::threadpool::Completion;
+use crate::threadpool::{self, Completion};
 use crate::timer::TimerHeap;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, TryLockError};
 
 /// The C layer's side of the callbacks: each gets the handle's token.
 pub trait Host {
@@ -72,6 +72,12 @@ pub struct Shared {
     completions: CachePadded<Mutex<Vec<Completion>>>,
     idle_time: AtomicU64,
     poll_entry: AtomicU64,
+    /// How many forks the thread pool had seen when this was made: if it
+    /// has seen more, a thread holding `completions` may not exist.
+    forks: u64,
+    /// The `Shared` that replaced this one (`Loop::after_fork`): a job that
+    /// still holds this one posts its completion there.
+    successor: OnceLock<Arc<Shared>>,
 }
 
 /// Keeps a value on a cache line of its own.
@@ -79,6 +85,19 @@ pub struct Shared {
 struct CachePadded<T>(T);
 
 impl Shared {
+    fn new(waker: Waker) -> Shared {
+        Shared {
+            waker,
+            wake_pending: AtomicBool::new(false),
+            awake: AtomicBool::new(false),
+            completions: CachePadded(Mutex::new(Vec::new())),
+            idle_time: AtomicU64::new(0),
+            poll_entry: AtomicU64::new(0),
+            forks: threadpool::forks(),
+            successor: OnceLock::new(),
+        }
+    }
+
     /// Wakes the loop.
     pub fn wake(&self) {
         if !self.wake_pending.swap(true, Ordering::SeqCst) && !self.awake.load(Ordering::SeqCst) {
@@ -87,11 +106,13 @@ impl Shared {
     }
 
     pub(crate) fn complete(&self, c: Completion) {
-        self.completions
-            .0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(c);
+        let mut done = self.completions.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(next) = self.successor.get() {
+            drop(done);
+            return next.complete(c);
+        }
+        done.push(c);
+        drop(done);
         self.wake();
     }
 
@@ -205,14 +226,7 @@ impl Loop {
             block_sigprof: false,
             io_watchers: 0,
             poller,
-            shared: Arc::new(Shared {
-                waker,
-                wake_pending: AtomicBool::new(false),
-                awake: AtomicBool::new(false),
-                completions: CachePadded(Mutex::new(Vec::new())),
-                idle_time: AtomicU64::new(0),
-                poll_entry: AtomicU64::new(0),
-            }),
+            shared: Arc::new(Shared::new(waker)),
             scratch: Vec::new(),
             done_scratch: Vec::new(),
             fs_events: None,
@@ -303,6 +317,90 @@ impl Loop {
     /// Keeps SIGPROF from interrupting the poll (`UV_LOOP_BLOCK_SIGNAL`).
     pub fn set_block_sigprof(&mut self, on: bool) {
         self.block_sigprof = on;
+    }
+
+    // ---- fork ----------------------------------------------------------------
+
+    /// Gives the loop kernel objects of its own in a forked child
+    /// (`uv_loop_fork`).
+    ///
+    /// The inherited epoll set, eventfd and inotify descriptors are the
+    /// parent's kernel objects: reading them would take the parent's events
+    /// and changing them would change the parent's loop. Each is replaced by
+    /// a new one (the child's copy of the old one is only closed), and every
+    /// watcher is put in the new epoll set at the next poll. Started
+    /// fs_event handles are watched again; those whose path cannot be any
+    /// more are stopped and returned with the error.
+    ///
+    /// The [`Shared`] part is replaced as well, so the C layer must take
+    /// [`Loop::shared`] again: a thread that held its completion lock at the
+    /// fork does not exist in the child to release it. Completions already
+    /// posted, and a wakeup not yet seen, carry over to the new one, and a
+    /// job still holding the old one posts to the new one (that happens
+    /// only if this is called where no fork reset the thread pool).
+    pub fn after_fork(&mut self) -> io::Result<Vec<(Token, rustix::io::Errno)>> {
+        // The new descriptors come first: running out of them changes nothing.
+        let poller = Poller::new()?;
+        let waker = Waker::new()?;
+        poller.add_readable(waker.fd(), WAKER_TOKEN)?;
+        let inotify = self
+            .fs_events
+            .is_some()
+            .then(crate::fs_event::new_descriptor)
+            .transpose()?;
+
+        let new = Arc::new(Shared::new(waker));
+        let old = std::mem::replace(&mut self.shared, Arc::clone(&new));
+        let carried = {
+            let guard = if old.forks == threadpool::forks() {
+                // No fork since `old` was made: whoever holds its lock is a
+                // live thread and lets it go.
+                Some(old.completions.0.lock().unwrap_or_else(|e| e.into_inner()))
+            } else {
+                match old.completions.0.try_lock() {
+                    Ok(g) => Some(g),
+                    Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
+                    // Held at the fork by a thread the child does not have,
+                    // perhaps halfway through a push: what it guards can be
+                    // neither trusted nor freed.
+                    Err(TryLockError::WouldBlock) => None,
+                }
+            };
+            // Jobs still holding `old` post to `new` from now on; `complete`
+            // looks under the lock, so no completion falls in between.
+            let _ = old.successor.set(Arc::clone(&new));
+            guard.map(|mut done| std::mem::take(&mut *done))
+        };
+        new.idle_time
+            .store(old.idle_time.load(Ordering::Acquire), Ordering::Release);
+        let mut woken = old.wake_pending.load(Ordering::SeqCst);
+        match carried {
+            Some(done) => {
+                woken |= !done.is_empty();
+                *new.completions.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
+                drop(old);
+            }
+            None => std::mem::forget(old),
+        }
+        if woken {
+            new.wake();
+        }
+        // Dropping the old poller closes the child's descriptor of it only.
+        self.poller = poller;
+
+        self.kernel_owner.clear();
+        let ids: Vec<HandleId> = self.handles.iter().collect();
+        for id in ids {
+            let r = self.handles.rec_mut(id);
+            r.kernel = NIL;
+            if r.fd >= 0 && r.interest != 0 {
+                self.mark_io_dirty(id);
+            }
+        }
+        match inotify {
+            Some(fd) => self.fs_events_after_fork(fd),
+            None => Ok(Vec::new()),
+        }
     }
 
     // ---- handles -----------------------------------------------------------
@@ -753,10 +851,10 @@ fn sync<H: Host>(l: &Loop, host: &H) {
 
 /// Runs the loop (`uv_run`). Returns whether it is still alive.
 pub fn run<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
-    let shared = Arc::clone(lp.borrow().shared());
-    let was_awake = shared.awake.swap(true, Ordering::SeqCst);
+    let was_awake = lp.borrow().shared.awake.swap(true, Ordering::SeqCst);
     let alive = run_iterations(lp, mode, host);
-    shared.awake.store(was_awake, Ordering::SeqCst);
+    // The loop's Shared as it is now: `after_fork` replaces it.
+    lp.borrow().shared.awake.store(was_awake, Ordering::SeqCst);
     alive
 }
 
@@ -1443,6 +1541,88 @@ mod tests {
         l.io_close(a);
         l.deactivate(a);
         l.deactivate(b);
+    }
+
+    /// `after_fork` needs no fork to be checked: it must leave the loop
+    /// working on new kernel objects, whatever was registered, pending or
+    /// posted before.
+    #[test]
+    fn after_fork_moves_to_new_kernel_objects_and_keeps_what_was_owed() {
+        use crate::sys::poller::events::IN;
+        use rustix::fd::AsRawFd;
+        use std::sync::atomic::AtomicUsize;
+        let lp = new_loop();
+        let host = TestHost::new(&lp);
+        let (r, w) = rustix::pipe::pipe().unwrap();
+        let (old_fd, old_shared, a) = {
+            let mut l = lp.borrow_mut();
+            let a = l.init_handle(1, Kind::Other);
+            l.activate(a);
+            l.io_start(a, r.as_raw_fd(), IN).unwrap();
+            l.init_handle(2, Kind::Async);
+            (l.backend_fd(), Arc::clone(l.shared()), a)
+        };
+        // Registered with the kernel before the "fork".
+        run(&lp, RunMode::NoWait, &host);
+        assert!(host.take().is_empty());
+        // A wakeup raised and a job finished, neither seen yet.
+        old_shared.wake();
+        fn noted(t: Token, status: i32) {
+            assert_eq!(status, 0);
+            DONE_AFTER_FORK.fetch_or(t, Ordering::SeqCst);
+        }
+        static DONE_AFTER_FORK: AtomicUsize = AtomicUsize::new(0);
+        let finished = |token| Completion {
+            token,
+            status: 0,
+            done: noted,
+        };
+        lp.borrow_mut().req_started();
+        old_shared.complete(finished(1));
+
+        let lost = lp.borrow_mut().after_fork().unwrap();
+        // A job that still held the old Shared (no fork happened, so the
+        // pool's threads are alive) finishes afterwards.
+        lp.borrow_mut().req_started();
+        old_shared.complete(finished(2));
+        assert!(lost.is_empty());
+        let (new_fd, new_shared) = {
+            let l = lp.borrow();
+            (l.backend_fd(), Arc::clone(l.shared()))
+        };
+        assert_ne!(new_fd, old_fd, "a new epoll set");
+        assert!(!Arc::ptr_eq(&new_shared, &old_shared));
+        drop(old_shared);
+        // The old Shared (and its eventfd) went with the loop's reference.
+        assert_eq!(Arc::strong_count(&new_shared), 2);
+
+        // The carried wakeup and completion are delivered, and the old
+        // registration came back in the new set.
+        rustix::io::write(&w, b"x").unwrap();
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("io", 1), ("async", 2)]);
+        assert_eq!(DONE_AFTER_FORK.load(Ordering::SeqCst), 3);
+        assert_eq!(lp.borrow().active_reqs(), 0);
+
+        // Wakeups from another thread reach the new eventfd.
+        let t = std::thread::spawn(move || new_shared.wake());
+        {
+            let mut l = lp.borrow_mut();
+            l.io_close(a);
+            l.deactivate(a);
+        }
+        let host = TestHost::with(&lp, |lp, what, _| {
+            if what == "async" {
+                let mut l = lp.borrow_mut();
+                let ids: Vec<_> = l.handles.iter().collect();
+                for id in ids {
+                    l.close(id);
+                }
+            }
+        });
+        assert!(!run(&lp, RunMode::Default, &host));
+        t.join().unwrap();
+        assert_eq!(host.take(), vec![("async", 2), ("close", 2), ("close", 1)]);
     }
 
     #[test]

@@ -124,6 +124,8 @@ struct Delivery {
 /// the descriptor's internal watcher.
 pub struct Inotify {
     fd: OwnedFd,
+    /// The descriptor's internal watcher in the loop.
+    watcher: HandleId,
     watches: HashMap<i32, Vec<Entry>>,
     subs: HashMap<HandleId, Sub>,
     seq: u64,
@@ -472,19 +474,26 @@ fn cstring(mut bytes: Vec<u8>) -> CString {
     CString::new(bytes).unwrap_or_default()
 }
 
+/// A new inotify instance, as each loop has.
+pub(crate) fn new_descriptor() -> Result<OwnedFd, Errno> {
+    inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)
+}
+
 impl Loop {
     fn inotify(&mut self) -> Result<&mut Inotify, Errno> {
         if self.fs_events.is_none() {
-            let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
+            let fd = new_descriptor()?;
             let raw = fd.as_raw_fd();
-            let n = Box::new(Inotify {
+            let mut n = Box::new(Inotify {
                 fd,
+                watcher: HandleId(crate::handle::NIL),
                 watches: HashMap::new(),
                 subs: HashMap::new(),
                 seq: 0,
                 buf: vec![0; BUF_SIZE],
             });
             let id = self.init_internal(n.token());
+            n.watcher = id;
             if let Err(e) = self.io_start(id, raw, crate::sys::poller::events::IN) {
                 self.remove_internal(id);
                 return Err(Errno::from_io_error(&e).unwrap_or(Errno::IO));
@@ -535,6 +544,51 @@ impl Loop {
         }
         self.activate(id);
         Ok(())
+    }
+
+    /// In a forked child (see [`Loop::after_fork`]): moves the loop's
+    /// inotify state to `fd`, a new instance (the inherited one is the
+    /// parent's, and would hand it our events or us its), and watches each
+    /// started handle's path again, in start order, as a start would.
+    /// Returns the handles that could not be watched again, now stopped,
+    /// with the error; the rest keep their start, so they report as before.
+    pub(crate) fn fs_events_after_fork(
+        &mut self,
+        fd: OwnedFd,
+    ) -> std::io::Result<Vec<(Token, Errno)>> {
+        let Some(n) = self.fs_events.as_deref_mut() else {
+            return Ok(Vec::new());
+        };
+        // Dropping the old descriptor closes the child's copy only.
+        n.fd = fd;
+        n.watches.clear();
+        let mut started: Vec<(u64, HandleId)> = n.subs.iter().map(|(&id, s)| (s.seq, id)).collect();
+        started.sort_unstable_by_key(|&(seq, _)| seq);
+        let mut lost = Vec::new();
+        for (_, id) in started {
+            let Some(sub) = n.subs.get_mut(&id) else {
+                continue;
+            };
+            sub.wds.clear();
+            let (token, recursive) = (sub.token, sub.recursive);
+            let watched = inotify::add_watch(&n.fd, sub.path.as_c_str(), MASK).and_then(|wd| {
+                n.subscribe(id, wd, Vec::new());
+                if recursive {
+                    n.watch_tree(id, Vec::new(), None)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = watched {
+                n.unsubscribe(id);
+                lost.push((id, token, e));
+            }
+        }
+        let (watcher, raw) = (n.watcher, n.fd.as_raw_fd());
+        for &(id, _, _) in &lost {
+            self.deactivate(id);
+        }
+        self.io_start(watcher, raw, crate::sys::poller::events::IN)?;
+        Ok(lost.into_iter().map(|(_, token, e)| (token, e)).collect())
     }
 
     /// Stops `id` and deactivates it; false if it was not started.
@@ -797,6 +851,53 @@ mod tests {
             assert_eq!(l.fs_event_watch_count(), 0);
         }
         assert!(pump(&lp, |_, _, _| {}).is_empty());
+    }
+
+    #[test]
+    fn after_fork_watches_again_on_a_new_instance() {
+        let t = TempDir::new("fork");
+        std::fs::create_dir_all(t.path("tree/sub")).unwrap();
+        std::fs::write(t.path("file"), b"").unwrap();
+        std::fs::write(t.path("doomed"), b"").unwrap();
+        let lp = new_loop();
+        let (file, tree, doomed, old_token) = {
+            let mut l = lp.borrow_mut();
+            let file = l.init_handle(0x10, Kind::Other);
+            let tree = l.init_handle(0x20, Kind::Other);
+            let doomed = l.init_handle(0x30, Kind::Other);
+            l.fs_event_start(file, 0x10, &t.c("file"), false).unwrap();
+            l.fs_event_start(tree, 0x20, &t.c("tree"), true).unwrap();
+            l.fs_event_start(doomed, 0x30, &t.c("doomed"), false)
+                .unwrap();
+            let token = l.fs_events.as_deref().unwrap().token();
+            (file, tree, doomed, token)
+        };
+        // Queued in the old instance: the new one must not report it.
+        std::fs::write(t.path("file"), b"before").unwrap();
+        std::fs::remove_file(t.path("doomed")).unwrap();
+        let old_fd = lp.borrow().fs_events.as_deref().unwrap().fd.as_raw_fd();
+
+        let lost = lp.borrow_mut().after_fork().unwrap();
+        assert_eq!(lost, vec![(0x30, Errno::NOENT)]);
+        {
+            let l = lp.borrow();
+            let n = l.fs_events.as_deref().unwrap();
+            assert_eq!(n.token(), old_token, "same watcher, same token");
+            assert_ne!(n.fd.as_raw_fd(), old_fd);
+            assert!(l.is_active(file) && l.is_active(tree) && !l.is_active(doomed));
+            assert!(l.fs_event_path(doomed).is_none());
+            // file, tree and tree/sub.
+            assert_eq!(l.fs_event_watch_count(), 3);
+        }
+        assert!(pump(&lp, |_, _, _| {}).is_empty());
+        std::fs::write(t.path("file"), b"after").unwrap();
+        std::fs::write(t.path("tree/sub/x"), b"").unwrap();
+        let log = pump(&lp, |_, _, _| {});
+        assert!(log.iter().any(|e| e.0 == 0x10 && e.1 == "file"), "{log:?}");
+        assert!(log.iter().any(|e| e.0 == 0x20 && e.1 == "sub/x"), "{log:?}");
+        let mut l = lp.borrow_mut();
+        l.fs_event_stop(file);
+        l.fs_event_stop(tree);
     }
 
     #[test]

@@ -9,12 +9,18 @@
 //! As in libuv, "slow I/O" jobs (DNS lookups, which can block for seconds)
 //! occupy at most half of the threads (rounded up): the others stay free for
 //! file-system and CPU work, so a burst of lookups cannot starve them.
+//!
+//! After `fork(2)` the child has none of the workers. A fork hook (see
+//! [`crate::sys::fork`]) holds the pool's lock across the fork and, in the
+//! child, resets the pool so that its next use starts new threads. Jobs
+//! queued or running at the fork are lost in the child, as in libuv.
 
 use crate::event_loop::Shared;
 use crate::handle::Token;
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -132,7 +138,66 @@ fn start_threads(state: &mut State) {
     }
 }
 
+thread_local! {
+    /// The pool's lock, taken by the forking thread just before `fork(2)`:
+    /// no worker is then inside it, so the child inherits a consistent
+    /// state, and the lock held by a thread that exists there.
+    static HELD_ACROSS_FORK: Cell<Option<MutexGuard<'static, State>>> = const { Cell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let guard = lock();
+    // Fails only while this thread's locals are being destroyed; the lock
+    // is then released at once and the child resets an unlocked pool.
+    let _ = HELD_ACROSS_FORK.try_with(|held| held.set(Some(guard)));
+}
+
+extern "C" fn after_fork_parent() {
+    let _ = HELD_ACROSS_FORK.try_with(|held| drop(held.take()));
+}
+
+/// Forks the pool has been reset for (children of children count each).
+static FORKS: AtomicU64 = AtomicU64::new(0);
+
+/// How many times this process, or one of the ancestors it was forked
+/// from, forked with the pool running: each time, threads that held locks
+/// may have vanished.
+pub(crate) fn forks() -> u64 {
+    FORKS.load(Ordering::Acquire)
+}
+
+extern "C" fn after_fork_child() {
+    FORKS.fetch_add(1, Ordering::AcqRel);
+    let guard = HELD_ACROSS_FORK.try_with(|held| held.take()).ok().flatten();
+    match guard {
+        Some(mut s) => s.reset_after_fork(),
+        // The parent's hook did not hold the lock: no thread but this one
+        // exists now, so a lock that is free can be taken.
+        None => {
+            if let Ok(mut s) = POOL.state.try_lock() {
+                s.reset_after_fork();
+            }
+        }
+    }
+}
+
 impl State {
+    /// In a forked child: the workers are gone, so forget them and what
+    /// they were to run; the next submission starts new ones.
+    fn reset_after_fork(&mut self) {
+        // A JoinHandle names a thread of the parent: joining or detaching
+        // it here would act on a thread that does not exist.
+        for t in self.threads.drain(..) {
+            std::mem::forget(t);
+        }
+        self.jobs.clear();
+        self.slow.clear();
+        self.slow_running = 0;
+        self.spinning = false;
+        self.idle = 0;
+        self.started = false;
+    }
+
     /// The most slow I/O jobs that may run at once: half the threads,
     /// rounded up.
     fn slow_limit(&self) -> usize {
@@ -238,7 +303,22 @@ pub fn submit_slow_io(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shar
     enqueue(token, work, done, target, true);
 }
 
+/// Registers the fork hooks before the first thread exists. Not under the
+/// pool's lock: a fork in another thread runs the hooks registered so far
+/// while holding the C library's hook lock, which registering waits for.
+fn install_fork_hooks() {
+    static HOOKS: Once = Once::new();
+    HOOKS.call_once(|| {
+        // Like libuv, a pool that could not be reset in a child is not
+        // worth running.
+        if crate::sys::fork::at_fork(before_fork, after_fork_parent, after_fork_child).is_err() {
+            std::process::abort();
+        }
+    });
+}
+
 fn enqueue(token: Token, work: WorkFn, done: DoneFn, target: Arc<Shared>, slow: bool) {
+    install_fork_hooks();
     let mut s = lock();
     if !s.started {
         start_threads(&mut s);

@@ -3,9 +3,11 @@
 //! Everything above this module is portable, safe Rust. Linux is served by
 //! epoll (readiness), an eventfd (cross-thread wakeups) and the monotonic
 //! clocks; another backend (io_uring, kqueue) would replace `poller.rs` behind
-//! the same small interface.
+//! the same small interface. `fork.rs` registers the hooks that keep
+//! process-wide state usable in a forked child.
 
 pub mod clock;
 pub mod fd;
+pub mod fork;
 pub mod poller;
 pub mod process;
