@@ -4,7 +4,7 @@
 use crate::abi::*;
 use crate::r#loop::with_loop;
 use rsuv_core::error::{UV_EBADF, UV_EINVAL};
-use rsuv_core::{HandleId, Kind, Loop};
+use rsuv_core::{CloseNote, HandleId, Kind, Loop};
 use std::ffi::{c_char, c_int, c_void, CStr};
 
 /// Registers a freshly initialized handle of `kind` with `lp`'s engine.
@@ -61,22 +61,27 @@ pub(crate) unsafe fn with_handle<R>(
     .flatten()
 }
 
-/// Calls the close callback of the handle at `token`.
+/// Calls the close callback of the handle at `token`, closed on loop `lp`
+/// with `note` (its type and close callback, from `uv_close`).
 ///
 /// First the handle type finishes its own closing (cancelled requests get
 /// their callbacks with `UV_ECANCELED`), as libuv does before `close_cb`.
-pub(crate) fn call_close(token: usize) {
+/// Nothing is read from the handle's public fields: a program may have
+/// freed it right after `uv_close(h, NULL)`, which libuv tolerates.
+pub(crate) fn call_close(lp: *mut uv_loop_t, token: usize, note: CloseNote) {
     let h = token as *mut uv_handle_t;
     // SAFETY: the engine passes the address of a handle that was registered
-    // until just now; libuv guarantees its memory until this callback.
+    // until just now; libuv guarantees its memory until this callback, and
+    // the type-specific parts read only their private fields. The callback
+    // came from `uv_close` as a function pointer.
     unsafe {
-        match (*h).type_ {
-            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::finish_close(h),
-            UV_UDP => crate::udp::finish_close(h),
-            UV_SIGNAL => crate::signal::finish_close(h),
+        match note.tag as c_int {
+            UV_TCP | UV_NAMED_PIPE | UV_TTY => crate::stream::finish_close(lp, h),
+            UV_UDP => crate::udp::finish_close(lp, h),
             _ => {}
         }
-        if let Some(cb) = (*h).close_cb {
+        if note.callback != 0 {
+            let cb: unsafe extern "C" fn(*mut uv_handle_t) = std::mem::transmute(note.callback);
             cb(h);
         }
     }
@@ -119,7 +124,11 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
                 return;
             }
             close_type(l, id, h);
-            l.close(id);
+            let note = CloseNote {
+                callback: close_cb.map_or(0, |f| f as usize),
+                tag: (*h).type_ as u32,
+            };
+            l.close(id, note);
             (*h).close_cb = close_cb;
         });
     }

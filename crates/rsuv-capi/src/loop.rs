@@ -92,8 +92,8 @@ impl Host for CHost {
     fn async_wakeup(&self, handle: Token) {
         r#async::wakeup(handle);
     }
-    fn close(&self, handle: Token) {
-        handle::call_close(handle);
+    fn close(&self, handle: Token, note: rsuv_core::CloseNote) {
+        handle::call_close(self.lp, handle, note);
     }
     fn io(&self, kind: Kind, handle: Token, events: u32) {
         if kind == Kind::Internal {

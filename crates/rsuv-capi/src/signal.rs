@@ -661,13 +661,6 @@ pub(crate) unsafe fn close(_l: &mut Loop, _id: HandleId, h: *mut uv_handle_t) {
     }
 }
 
-/// Runs in the close phase before `close_cb`: nothing is pending for a
-/// signal handle.
-///
-/// # Safety
-/// `h` is a handle in its close phase (still valid memory).
-pub(crate) unsafe fn finish_close(_h: *mut uv_handle_t) {}
-
 /// # Safety
 /// `lp` is an initialized loop, `h` writable `uv_signal_t` memory.
 #[no_mangle]

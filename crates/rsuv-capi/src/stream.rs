@@ -202,8 +202,15 @@ unsafe fn feed(s: *mut uv_stream_t) {
 /// A request of `s`'s loop started (`true`) or finished (`false`).
 pub(crate) unsafe fn count_req(s: *mut uv_stream_t, started: bool) {
     // SAFETY: per the contract; the loop outlives its handles.
+    unsafe { count_req_on((*s).handle.loop_, started) };
+}
+
+/// A request of loop `lp` started or finished. In the close phase the
+/// loop comes from the engine, not from the handle, which may be freed.
+pub(crate) unsafe fn count_req_on(lp: *mut uv_loop_t, started: bool) {
+    // SAFETY: per the contract; the loop outlives its handles.
     unsafe {
-        with_loop((*s).handle.loop_, |l| {
+        with_loop(lp, |l| {
             if started {
                 l.req_started()
             } else {
@@ -401,9 +408,9 @@ pub(crate) fn io(token: usize, events: u32) {
         }
         if events & (OUT | ERR | HUP) != 0 {
             write_some(s);
-            write_callbacks(s);
+            write_callbacks(s, (*s).handle.loop_);
             if (*s).p.write_head.is_null() {
-                drain(s);
+                drain(s, (*s).handle.loop_);
             }
         }
     }
@@ -755,8 +762,8 @@ unsafe fn write_some(s: *mut uv_stream_t) {
     }
 }
 
-/// Runs the callbacks of completed writes.
-unsafe fn write_callbacks(s: *mut uv_stream_t) {
+/// Runs the callbacks of completed writes of `s`, a stream of loop `lp`.
+unsafe fn write_callbacks(s: *mut uv_stream_t, lp: *mut uv_loop_t) {
     // SAFETY: the completed list holds writes of s; each is unlinked before
     // its callback, which may free it.
     unsafe {
@@ -765,7 +772,7 @@ unsafe fn write_callbacks(s: *mut uv_stream_t) {
         (*s).p.done_tail = ptr::null_mut();
         while !req.is_null() {
             let next = (*req).w.next;
-            count_req(s, false);
+            count_req_on(lp, false);
             if !(*req).w.bufs.is_null() {
                 let left = req_remaining(req);
                 (*s).write_queue_size -= left.min((*s).write_queue_size);
@@ -793,22 +800,25 @@ unsafe fn flush_writes(s: *mut uv_stream_t, error: c_int) {
     }
 }
 
-/// The write queue is empty: stop watching writability and complete a
-/// requested shutdown.
-unsafe fn drain(s: *mut uv_stream_t) {
+/// The write queue of `s`, a stream of loop `lp`, is empty: stop watching
+/// writability and complete a requested shutdown.
+unsafe fn drain(s: *mut uv_stream_t, lp: *mut uv_loop_t) {
     // SAFETY: s is a stream (live, or in its close phase).
     unsafe {
-        unwatch(s, OUT);
+        let f = (*s).p.flags;
+        if f & CLOSING == 0 {
+            // (A closed stream's watcher went with uv_close.)
+            unwatch(s, OUT);
+        }
         let req = (*s).p.shutdown_req;
         if req.is_null() {
             return;
         }
-        let f = (*s).p.flags;
         if f & CLOSING == 0 && f & SHUT != 0 {
             return;
         }
         (*s).p.shutdown_req = ptr::null_mut();
-        count_req(s, false);
+        count_req_on(lp, false);
         let err = if f & CLOSING != 0 {
             UV_ECANCELED
         } else if libc::shutdown((*s).p.fd, libc::SHUT_WR) != 0 {
@@ -1059,7 +1069,7 @@ unsafe fn connect_finished(s: *mut uv_stream_t) {
         }
         if error < 0 {
             flush_writes(s, UV_ECANCELED);
-            write_callbacks(s);
+            write_callbacks(s, (*s).handle.loop_);
         }
     }
 }
@@ -1279,21 +1289,22 @@ pub(crate) unsafe fn close(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
 /// shutdown are called back with `UV_ECANCELED`.
 ///
 /// # Safety
-/// `h` is a stream in its close phase.
-pub(crate) unsafe fn finish_close(h: *mut uv_handle_t) {
+/// `h` is a stream in its close phase, of loop `lp`; its public fields are
+/// not read (the program may have freed it, see `handle::call_close`).
+pub(crate) unsafe fn finish_close(lp: *mut uv_loop_t, h: *mut uv_handle_t) {
     let s = h as *mut uv_stream_t;
     // SAFETY: per the contract.
     unsafe {
         let req = (*s).p.connect_req;
         if !req.is_null() {
             (*s).p.connect_req = ptr::null_mut();
-            count_req(s, false);
+            count_req_on(lp, false);
             if let Some(cb) = (*req).cb {
                 cb(req, UV_ECANCELED);
             }
         }
         flush_writes(s, UV_ECANCELED);
-        write_callbacks(s);
-        drain(s);
+        write_callbacks(s, lp);
+        drain(s, lp);
     }
 }

@@ -658,11 +658,13 @@ unsafe fn settle(l: &mut Loop, id: HandleId, u: *mut uv_udp_t) {
 
 /// Calls back completed requests (oldest first), then sends what their
 /// callbacks queued unless `blocked` (the socket just refused more).
-/// `closed`: the handle is in its close phase (its engine record is gone).
+/// `closed`: the handle is in its close phase (its engine record is gone,
+/// and its loop is `lp`, not read from the handle).
 ///
 /// # Safety
-/// `u` is a live handle (or one in its close phase); no engine borrow.
-unsafe fn run_completed(u: *mut uv_udp_t, closed: bool, blocked: bool) {
+/// `u` is a live handle of loop `lp` (or one in its close phase); no
+/// engine borrow.
+unsafe fn run_completed(u: *mut uv_udp_t, lp: *mut uv_loop_t, closed: bool, blocked: bool) {
     // SAFETY: per the contract; requests are live until their callbacks.
     unsafe {
         (*u).flags |= F_PROCESSING;
@@ -677,7 +679,7 @@ unsafe fn run_completed(u: *mut uv_udp_t, closed: bool, blocked: bool) {
                 crate::alloc::free((*r).bufs as *mut c_void);
             }
             (*r).bufs = null_mut();
-            crate::r#loop::with_loop((*u).handle.loop_, |l| l.req_finished());
+            crate::r#loop::with_loop(lp, |l| l.req_finished());
             if let Some(cb) = (*r).cb {
                 cb(r, (*r).status);
             }
@@ -1169,7 +1171,7 @@ pub(crate) fn io(token: usize, events: u32) {
         if events & OUT != 0 && (*u).flags & F_CLOSING == 0 {
             flush(u);
             let blocked = !(*u).queue.is_empty();
-            run_completed(u, false, blocked);
+            run_completed(u, (*u).handle.loop_, false, blocked);
         }
     }
 }
@@ -1188,7 +1190,7 @@ pub(crate) fn pending(token: usize) {
             flush(u);
         }
         let blocked = !(*u).queue.is_empty();
-        run_completed(u, false, blocked);
+        run_completed(u, (*u).handle.loop_, false, blocked);
     }
 }
 
@@ -1215,7 +1217,7 @@ pub(crate) unsafe fn close(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
 ///
 /// # Safety
 /// `h` is a handle in its close phase (still valid memory).
-pub(crate) unsafe fn finish_close(h: *mut uv_handle_t) {
+pub(crate) unsafe fn finish_close(lp: *mut uv_loop_t, h: *mut uv_handle_t) {
     let u = h as *mut uv_udp_t;
     // SAFETY: per the contract.
     unsafe {
@@ -1233,7 +1235,7 @@ pub(crate) unsafe fn finish_close(h: *mut uv_handle_t) {
             tail: null_mut(),
         };
         (*u).done.append(&mut queued);
-        run_completed(u, true, true);
+        run_completed(u, lp, true, true);
         (*u).send_queue_size = 0;
         (*u).send_queue_count = 0;
         (*u).alloc_cb = None;

@@ -29,12 +29,24 @@ pub trait Host {
     /// The loop was woken: clear the async handle's pending flag and call
     /// its callback if it was set.
     fn async_wakeup(&self, handle: Token);
-    fn close(&self, handle: Token);
+    /// The handle's close callback is due. `note` is what the C layer gave
+    /// `Loop::close`: the handle may already be freed memory (programs free
+    /// right after `uv_close(h, NULL)`), so nothing is read from it.
+    fn close(&self, handle: Token, note: CloseNote);
     /// Readiness on the handle's descriptor: epoll event bits, already
     /// limited to what the handle watches (plus errors and hangups).
     fn io(&self, kind: Kind, handle: Token, events: u32);
     /// A callback the handle deferred to the pending phase (`Loop::defer`).
     fn pending(&self, handle: Token);
+}
+
+/// What the C layer needs when a closed handle's close callback is due,
+/// kept by the engine with the closing handle (e.g. the callback and the
+/// handle's type).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CloseNote {
+    pub callback: usize,
+    pub tag: u32,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -163,7 +175,9 @@ pub struct Loop {
     epoch: u64,
     asyncs: Vec<HandleId>,
     /// Handles waiting for their close callback; runs newest first.
-    closing: Vec<HandleId>,
+    closing: Vec<(HandleId, CloseNote)>,
+    /// Closing handles whose callback waits for `release_close`.
+    held: Vec<(HandleId, CloseNote)>,
     /// Handles with a deferred callback, in the order deferred.
     pending: VecDeque<HandleId>,
     /// Registered handles of kind `Internal`.
@@ -212,6 +226,7 @@ impl Loop {
             epoch: 0,
             asyncs: Vec::new(),
             closing: Vec::new(),
+            held: Vec::new(),
             pending: VecDeque::new(),
             ready_io: Vec::new(),
             fd_owner: Vec::new(),
@@ -499,13 +514,18 @@ impl Loop {
         }
     }
 
-    /// Starts closing a handle: stops it now, queues its close callback.
-    /// Returns false if it was closing already.
-    pub fn close(&mut self, id: HandleId) -> bool {
-        if !self.close_held(id) {
+    /// Starts closing a handle: stops it now, queues its close callback,
+    /// which gets `note` back. Returns false if it was closing already (if
+    /// the handle's own close held it with [`Loop::close_held`], the note
+    /// is kept for when it is released).
+    pub fn close(&mut self, id: HandleId, note: CloseNote) -> bool {
+        if !self.begin_close(id) {
+            if let Some(h) = self.held.iter_mut().find(|(h, _)| *h == id) {
+                h.1 = note;
+            }
             return false;
         }
-        self.closing.push(id);
+        self.closing.push((id, note));
         true
     }
 
@@ -513,6 +533,14 @@ impl Loop {
     /// for [`Loop::release_close`]: for a handle with work in flight that
     /// must finish before the program may free it.
     pub fn close_held(&mut self, id: HandleId) -> bool {
+        if !self.begin_close(id) {
+            return false;
+        }
+        self.held.push((id, CloseNote::default()));
+        true
+    }
+
+    fn begin_close(&mut self, id: HandleId) -> bool {
         if self.is_closing(id) {
             return false;
         }
@@ -532,8 +560,9 @@ impl Loop {
 
     /// Queues the close callback of a handle closed with `close_held`.
     pub fn release_close(&mut self, id: HandleId) {
-        if self.handles.is_live(id) && self.is_closing(id) && !self.closing.contains(&id) {
-            self.closing.push(id);
+        if let Some(i) = self.held.iter().position(|(h, _)| *h == id) {
+            let entry = self.held.swap_remove(i);
+            self.closing.push(entry);
         }
     }
 
@@ -1018,7 +1047,7 @@ fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
         }
         std::mem::take(&mut l.closing)
     };
-    while let Some(id) = closing.pop() {
+    while let Some((id, note)) = closing.pop() {
         let token = {
             let mut l = lp.borrow_mut();
             let token = l.handles.rec(id).token;
@@ -1028,7 +1057,7 @@ fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
             token
         };
         // The record is gone first: the callback may free the struct.
-        host.close(token);
+        host.close(token, note);
     }
     let mut l = lp.borrow_mut();
     if l.closing.is_empty() {
@@ -1310,7 +1339,7 @@ mod tests {
         fn pending(&self, t: Token) {
             self.record("pending", t)
         }
-        fn close(&self, t: Token) {
+        fn close(&self, t: Token, _: CloseNote) {
             self.record("close", t)
         }
     }
@@ -1392,7 +1421,7 @@ mod tests {
                 let mut l = lp.borrow_mut();
                 let ids: Vec<_> = l.handles.iter().collect();
                 for id in ids {
-                    l.close(id);
+                    l.close(id, Default::default());
                 }
             }
         });
@@ -1464,7 +1493,7 @@ mod tests {
         l.watcher_start(i);
         assert_eq!(l.backend_timeout(), 0, "idle handles keep polling");
         l.watcher_stop(i);
-        l.close(a);
+        l.close(a, Default::default());
         assert_eq!(l.backend_timeout(), 0, "closing handles keep polling");
     }
 
@@ -1482,7 +1511,7 @@ mod tests {
             let ids: Vec<_> = l.handles.iter().collect();
             if t == 7 {
                 for id in ids {
-                    l.close(id);
+                    l.close(id, Default::default());
                 }
             }
         });
@@ -1616,7 +1645,7 @@ mod tests {
                 let mut l = lp.borrow_mut();
                 let ids: Vec<_> = l.handles.iter().collect();
                 for id in ids {
-                    l.close(id);
+                    l.close(id, Default::default());
                 }
             }
         });
@@ -1663,7 +1692,7 @@ mod wakeup_stress {
         fn async_wakeup(&self, _: Token) {}
         fn io(&self, _: Kind, _: Token, _: u32) {}
         fn pending(&self, _: Token) {}
-        fn close(&self, _: Token) {}
+        fn close(&self, _: Token, _: CloseNote) {}
     }
 
     /// Completions landing while the loop drains earlier ones must never be

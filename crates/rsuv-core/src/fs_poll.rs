@@ -386,6 +386,6 @@ mod tests {
         assert!(l.fs_polls.sessions.is_empty() && l.fs_polls.count.is_empty());
         assert_eq!(l.fs_poll_close(h), None);
         assert!(!l.is_closing(h), "uv_close closes it itself");
-        assert!(l.close(h));
+        assert!(l.close(h, Default::default()));
     }
 }

@@ -18,5 +18,5 @@ pub mod threadpool;
 mod timer;
 pub mod wtf8;
 
-pub use event_loop::{run, Host, Loop, Metrics, RunMode, Shared};
+pub use event_loop::{run, CloseNote, Host, Loop, Metrics, RunMode, Shared};
 pub use handle::{HandleId, Kind, Token};
