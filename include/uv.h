@@ -528,7 +528,9 @@ typedef void (*uv_thread_cb)(void* arg);
   uv_loop_t* loop;                                                            \
   uv_handle_type type;                                                        \
   uv_close_cb close_cb;                                                       \
-  void* rsuv_handle_priv[8];                                                  \
+  void* rsuv_handle_priv[7];                                                  \
+  unsigned int rsuv_handle_flags; /* libuv's flags word, mirrored */          \
+  unsigned int rsuv_handle_pad;                                               \
 
 #define UV_STREAM_FIELDS                                                      \
   size_t write_queue_size;                                                    \

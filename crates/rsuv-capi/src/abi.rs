@@ -71,8 +71,19 @@ pub struct uv_handle_t {
     pub close_cb: uv_close_cb,
     /// The engine's id for this handle.
     pub id: u32,
-    _private: [u8; 60],
+    _private: [u8; 52],
+    /// Where libuv keeps its private `UV_HANDLE_*` flags (offset 88):
+    /// programs and libuv's own tests read a few of them, so the bits rsuv
+    /// knows to be true are mirrored here (`UV_HANDLE_BLOCKING_WRITES` of a
+    /// TTY written to in blocking mode); 0 otherwise.
+    pub libuv_flags: u32,
+    _pad: u32,
 }
+
+/// libuv's `UV_HANDLE_BLOCKING_WRITES` bit of `uv_handle_t.libuv_flags`.
+pub const UV_HANDLE_BLOCKING_WRITES: u32 = 0x0010_0000;
+
+const _: () = assert!(std::mem::offset_of!(uv_handle_t, libuv_flags) == 88);
 
 #[repr(C)]
 pub struct uv_timer_t {

@@ -27,6 +27,7 @@ pub(crate) unsafe fn init(
             (*h).loop_ = lp;
             (*h).type_ = type_;
             (*h).close_cb = None;
+            (*h).libuv_flags = 0;
             (*h).id = l.init_handle(h as usize, kind).0;
         })
     }

@@ -288,6 +288,9 @@ pub unsafe extern "C" fn uv_tty_init(
     // descriptor, so opening cannot fail.
     unsafe {
         stream_open(tty as *mut uv_stream_t, fd, flags);
+        if flags & BLOCKING_WRITES != 0 {
+            (*tty).stream.handle.libuv_flags |= UV_HANDLE_BLOCKING_WRITES;
+        }
         let p = priv_of(tty);
         ptr::write_bytes(p, 0, 1);
         (*p).mode = UV_TTY_MODE_NORMAL;
