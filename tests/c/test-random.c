@@ -1,7 +1,8 @@
 /* uv_random: synchronous and on the thread pool, its argument checks
  * (flags must be 0, at most INT32_MAX bytes), empty buffers, the loop kept
- * alive while a request is queued, and cancellation of a queued request
- * (UV_ECANCELED, buffer untouched). */
+ * alive while a request is queued, cancellation of a queued request
+ * (UV_ECANCELED, buffer untouched), and sizes from 0 to 1 MiB (exactly the
+ * requested bytes written, and they look random). */
 #include "test.h"
 
 #include <limits.h>
@@ -115,11 +116,52 @@ static void test_cancel(void) {
   uv_sem_destroy(&release);
 }
 
+/* Fills `len` bytes of a zeroed buffer, sync or async, and checks that the
+ * guard bytes after them are untouched and, for enough bytes, that they
+ * are not mostly zero (expected: 1 in 256; the bound is far off). */
+static void check_size(size_t len, int async) {
+  const size_t guard = 64;
+  unsigned char* buf = calloc(1, len + guard);
+  size_t i, zeros = 0;
+  uv_random_t req;
+
+  ASSERT(buf != NULL);
+  if (async) {
+    calls = 0;
+    ASSERT_OK(uv_random(&loop, &req, buf, len, 0, random_cb));
+    ASSERT_OK(uv_run(&loop, UV_RUN_DEFAULT));
+    ASSERT_EQ(calls, 1);
+    ASSERT_EQ(last_status, 0);
+    ASSERT_EQ(last_len, len);
+  } else {
+    ASSERT_OK(uv_random(NULL, NULL, buf, len, 0, NULL));
+  }
+  for (i = 0; i < guard; i++)
+    ASSERT_EQ(buf[len + i], 0);
+  for (i = 0; i < len; i++)
+    zeros += buf[i] == 0;
+  if (len >= 64)
+    ASSERT_LT(zeros, len / 16 + 8);
+  free(buf);
+}
+
+static void test_sizes(void) {
+  static const size_t sizes[] = { 0, 1, 2, 15, 16, 255, 256, 257, 4096,
+                                  65535, 65536, 65537, 1024 * 1024 };
+  size_t i;
+
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    check_size(sizes[i], 0);
+    check_size(sizes[i], 1);
+  }
+}
+
 int main(void) {
   ASSERT_OK(uv_loop_init(&loop));
   test_sync();
   test_async();
   test_cancel();
+  test_sizes();
   close_loop(&loop);
   return 0;
 }
