@@ -173,7 +173,10 @@ pub struct Loop {
     /// Started idle/prepare/check handles, newest first as in libuv.
     watchers: [VecDeque<HandleId>; 3],
     epoch: u64,
+    /// Async handles in init order, which is the order a wakeup calls
+    /// them in; a closed one leaves a hole (`NIL`) until holes are half.
     asyncs: Vec<HandleId>,
+    async_holes: usize,
     /// Handles waiting for their close callback; runs newest first.
     closing: Vec<(HandleId, CloseNote)>,
     /// Closing handles whose callback waits for `release_close`.
@@ -225,6 +228,7 @@ impl Loop {
             watchers: Default::default(),
             epoch: 0,
             asyncs: Vec::new(),
+            async_holes: 0,
             closing: Vec::new(),
             held: Vec::new(),
             pending: VecDeque::new(),
@@ -424,10 +428,31 @@ impl Loop {
     pub fn init_handle(&mut self, token: Token, kind: Kind) -> HandleId {
         let id = self.handles.insert(token, kind);
         if kind == Kind::Async {
+            self.handles.rec_mut(id).async_slot = self.asyncs.len() as u32;
             self.asyncs.push(id);
             self.activate(id);
         }
         id
+    }
+
+    /// Takes a closing async handle off the async list in O(1): its entry
+    /// becomes a hole, and the list is compacted (keeping the order) once
+    /// holes are half of it, so closing n handles costs O(n) in all.
+    fn remove_async(&mut self, id: HandleId) {
+        let slot = std::mem::replace(&mut self.handles.rec_mut(id).async_slot, NIL);
+        if slot == NIL {
+            return;
+        }
+        self.asyncs[slot as usize] = HandleId(NIL);
+        self.async_holes += 1;
+        if self.async_holes * 2 < self.asyncs.len() {
+            return;
+        }
+        self.asyncs.retain(|a| a.0 != NIL);
+        self.async_holes = 0;
+        for (i, &a) in self.asyncs.iter().enumerate() {
+            self.handles.rec_mut(a).async_slot = i as u32;
+        }
     }
 
     /// Registers an internal watcher: unreferenced, invisible to `uv_walk`
@@ -549,7 +574,7 @@ impl Loop {
             Kind::Timer => self.timer_stop(id),
             Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
             Kind::Async => {
-                self.asyncs.retain(|&a| a != id);
+                self.remove_async(id);
                 self.deactivate(id);
             }
             Kind::Other | Kind::Internal => self.deactivate(id),
@@ -1259,7 +1284,7 @@ fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool, found_wait
             l.done_scratch = done;
         }
         let mut batch = std::mem::take(&mut l.scratch);
-        batch.extend(l.asyncs.iter().copied());
+        batch.extend(l.asyncs.iter().copied().filter(|a| a.0 != NIL));
         batch
     };
     for &id in &batch {

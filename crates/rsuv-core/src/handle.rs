@@ -58,7 +58,13 @@ pub(crate) struct Record {
     /// registered), and whether `interest` changed since it was applied.
     pub kernel: u32,
     pub io_dirty: bool,
+    /// For async handles: the index of its entry in the loop's async list,
+    /// so closing one is O(1). (Fits in the record's padding.)
+    pub async_slot: u32,
 }
+
+// A record per handle: keep it within one cache line.
+const _: () = assert!(std::mem::size_of::<Record>() <= 64);
 
 /// The slab of records with its init-order list.
 #[derive(Default)]
@@ -95,6 +101,7 @@ impl Registry {
             pending: false,
             kernel: NIL,
             io_dirty: false,
+            async_slot: NIL,
         };
         let id = match self.free.pop() {
             Some(i) => {
