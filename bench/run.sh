@@ -2,13 +2,17 @@
 # Builds the C benchmarks in bench/ against Debian's libuv and against rsuv,
 # runs them alternately R times and prints a markdown table of medians.
 #
-#   bench/run.sh [-r N] [--quick] [--libuv-only] [--best] [--keep] [BENCH...]
+#   bench/run.sh [-r N] [--quick] [--libuv-only] [--best] [--keep]
+#                [--ref DIR] [BENCH...]
 #
 #   -r N          runs per library per benchmark (default 5)
 #   --quick       R=3 and smaller iteration counts
 #   --libuv-only  use Debian's libuv in both columns (validates the harness)
 #   --best        report the best (max) run instead of the median
 #   --keep        keep the temp dir (binaries + raw logs) and print its path
+#   --ref DIR     a second reference: the libuv.so.1 in DIR (or DIR/lib), e.g.
+#                 libuv 1.52.1 built in scratch; runs the libuv binaries on it
+#                 as a third column and prints both ratios
 #   BENCH...      subset of: loop-idle timers async queue-work udp-pummel
 #                 tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
 #                 fs-stat fs-open-close fs-seq-io fs-scandir spawn spawn-1g
@@ -32,6 +36,7 @@ runs=5
 quick=0
 libuv_only=0
 keep=0
+ref_arg=
 stat=median
 benches=()
 while [ $# -gt 0 ]; do
@@ -43,6 +48,8 @@ while [ $# -gt 0 ]; do
     --libuv-only) libuv_only=1; shift ;;
     --keep) keep=1; shift ;;
     --best) stat=best; shift ;;
+    --ref) [ $# -ge 2 ] || { echo "--ref needs a directory" >&2; exit 64; }
+           ref_arg=$2; shift 2 ;;
     -h|--help) awk 'NR > 1 && !/^#/ {exit} NR > 1 {sub(/^# ?/, ""); print}' "$0"; exit 0 ;;
     -*) echo "unknown option: $1" >&2; exit 64 ;;
     *) benches+=("$1"); shift ;;
@@ -133,6 +140,18 @@ if [ -n "${RSUV_BENCH_LIBUV_LIBDIR:-}" ]; then
   libuv_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$libuv_dir")
   libuv_desc=$libuv_dir
 fi
+libs=(libuv rsuv)
+ref_desc=
+if [ -n "$ref_arg" ]; then
+  ref_dir=$(cd "$ref_arg" && pwd)
+  [ -e "$ref_dir/libuv.so.1" ] || ref_dir=$ref_dir/lib
+  [ -e "$ref_dir/libuv.so.1" ] || { echo "no libuv.so.1 in $ref_arg or $ref_arg/lib" >&2; exit 1; }
+  ref_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$ref_dir")
+  ref_desc=$ref_dir
+  libs=(libuv ref rsuv)
+  mkdir -p "$tmp/ref"
+  for b in "${benches[@]}"; do cp "$tmp/libuv/$b" "$tmp/ref/$b"; done
+fi
 if [ -n "$ours_prefix" ]; then
   rsuv_env=(env -u LD_PRELOAD "LD_LIBRARY_PATH=$ours_prefix/lib")
   resolved=$("${rsuv_env[@]}" ldd "$tmp/rsuv/${benches[0]}" | awk '/libuv\.so/ {print $3}')
@@ -152,7 +171,11 @@ failed=0
 
 run_one() { # lib bench round
   local lib=$1 b=$2 r=$3 out=$tmp/log/$1.$2.$3 rc=0 envv
-  if [ "$lib" = libuv ]; then envv=("${libuv_env[@]}"); else envv=("${rsuv_env[@]}"); fi
+  case $lib in
+    libuv) envv=("${libuv_env[@]}") ;;
+    ref) envv=("${ref_env[@]}") ;;
+    *) envv=("${rsuv_env[@]}") ;;
+  esac
   # shellcheck disable=SC2086
   "${envv[@]}" "${tmo[@]}" "$tmp/$lib/$b" ${count[$b]} > "$out.out" 2> "$out.err" || rc=$?
   if [ $rc != 0 ]; then
@@ -176,7 +199,7 @@ for ((r = 1; r <= runs; r++)); do
   for b in "${benches[@]}"; do
     log "round $r/$runs: $b"
     # Alternate which library goes first to spread machine noise.
-    if ((r % 2)); then order=(libuv rsuv); else order=(rsuv libuv); fi
+    if ((r % 2)); then order=("${libs[@]}"); else order=(); for ((i = ${#libs[@]} - 1; i >= 0; i--)); do order+=("${libs[i]}"); done; fi
     for lib in "${order[@]}"; do run_one "$lib" "$b" "$r"; done
   done
 done
@@ -187,11 +210,14 @@ version_of() { # lib -> version reported by uv_version_string()
 }
 ours_desc=${ours_src:-"Debian libuv (--libuv-only)"}
 echo
-echo "libuv $(version_of libuv) ($libuv_desc) vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs, load avg $(cut -d" " -f1-3 /proc/loadavg 2>/dev/null)"
+refs="libuv $(version_of libuv) ($libuv_desc)"
+[ -z "$ref_desc" ] || refs="$refs and ref: libuv $(version_of ref) ($ref_desc)"
+echo "$refs vs rsuv $(version_of rsuv) ($ours_desc); $stat of $runs runs, $(nproc) CPUs, load avg $(cut -d" " -f1-3 /proc/loadavg 2>/dev/null)"
 echo
-python3 - "$results" "$stat" "${benches[@]}" <<'EOF'
+python3 - "$results" "$stat" "${#libs[@]}" "${benches[@]}" <<'EOF'
 import sys, statistics
-path, stat, order = sys.argv[1], sys.argv[2], sys.argv[3:]
+path, stat, nlibs, order = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4:]
+libs = ("libuv", "ref", "rsuv") if nlibs == 3 else ("libuv", "rsuv")
 pick = max if stat == "best" else statistics.median
 vals, figs, fails = {}, {}, set()
 for line in open(path):
@@ -205,17 +231,20 @@ for line in open(path):
     vals.setdefault((lib, bench, fig), []).append(float(v))
 def fmt(x):
     return f"{x:,.0f}"
-print("| benchmark | figure | libuv | rsuv | rsuv/libuv |")
-print("|---|---|---:|---:|---:|")
+head = ["benchmark", "figure"] + list(libs) + ["rsuv/libuv"] + (["rsuv/ref"] if "ref" in libs else [])
+print("| " + " | ".join(head) + " |")
+print("|---|---|" + "---:|" * (len(head) - 2))
 for bench in order:
     for fig in figs.get(bench, ["*"]):
         cell = {}
-        for lib in ("libuv", "rsuv"):
+        for lib in libs:
             xs = vals.get((lib, bench, fig))
             cell[lib] = None if (lib, bench) in fails or not xs else pick(xs)
-        a, b = cell["libuv"], cell["rsuv"]
-        ratio = f"{b / a:.2f}x" if a and b else "-"
-        print(f"| {bench} | {fig} | {fmt(a) if a is not None else 'FAIL'} | "
-              f"{fmt(b) if b is not None else 'FAIL'} | {ratio} |")
+        row = [bench, fig] + [fmt(cell[l]) if cell[l] is not None else "FAIL" for l in libs]
+        for ref in ("libuv", "ref"):
+            if ref in libs:
+                a, b = cell[ref], cell["rsuv"]
+                row.append(f"{b / a:.2f}x" if a and b else "-")
+        print("| " + " | ".join(row) + " |")
 EOF
 exit $failed
