@@ -20,6 +20,7 @@ use rsuv_core::sys::poller::events::{ERR, HUP, IN, OUT};
 use rsuv_core::{HandleId, Kind, Loop};
 use std::collections::VecDeque;
 use std::ffi::{c_int, c_uint, c_void};
+use std::mem::MaybeUninit;
 use std::mem::{offset_of, size_of};
 use std::ptr;
 
@@ -45,6 +46,8 @@ pub(crate) const TCP_NODELAY: u32 = 1 << 9;
 pub(crate) const TCP_KEEPALIVE: u32 = 1 << 10;
 pub(crate) const IPV6: u32 = 1 << 11;
 pub(crate) const BLOCKING_WRITES: u32 = 1 << 12;
+/// The engine watches the descriptor for writability (`watch(s, OUT)`).
+const OUT_WATCHED: u32 = 1 << 13;
 
 /// A stream's private area (bytes 120..248 of `uv_stream_t`).
 #[repr(C)]
@@ -63,7 +66,9 @@ pub struct StreamPriv {
     /// Descriptors received over an IPC pipe beyond `accepted_fd`, oldest
     /// first (a `Box<VecDeque<c_int>>`, null when none).
     queued_fds: *mut VecDeque<c_int>,
-    _spare: [u8; 48],
+    /// How many writes are on the completed list.
+    done_count: u32,
+    _spare: [u8; 44],
 }
 
 #[repr(C)]
@@ -141,6 +146,10 @@ const WRITES_PER_PASS: u32 = 2;
 const READ_SUGGESTED_SIZE: usize = 64 * 1024;
 /// Linux's `IOV_MAX`: longer lists go out in several calls.
 const IOV_MAX: usize = 1024;
+/// How many buffers, and past the first write how many bytes, one
+/// `writev` of several queued writes takes (see `write_some`).
+const GATHER_IOVS: usize = 64;
+const GATHER_BYTES: usize = 64 * 1024;
 
 fn is_stream_type(t: c_int) -> bool {
     matches!(t, UV_TCP | UV_NAMED_PIPE | UV_TTY)
@@ -157,17 +166,31 @@ fn io_err(e: std::io::Error) -> c_int {
 unsafe fn watch(s: *mut uv_stream_t, events: u32) -> c_int {
     // SAFETY: per the contract.
     unsafe {
+        // Every queued write asks for writability: skip the engine when it
+        // is watched already.
+        if events == OUT && (*s).p.flags & OUT_WATCHED != 0 {
+            return 0;
+        }
         let fd = (*s).p.fd;
-        with_handle(s as *const uv_handle_t, |l, id| {
+        let r = with_handle(s as *const uv_handle_t, |l, id| {
             l.io_start(id, fd, events).map_or_else(io_err, |()| 0)
         })
+        .unwrap_or(0);
+        if r == 0 && events & OUT != 0 {
+            (*s).p.flags |= OUT_WATCHED;
+        }
+        r
     }
-    .unwrap_or(0)
 }
 
 unsafe fn unwatch(s: *mut uv_stream_t, events: u32) {
     // SAFETY: per the contract.
-    unsafe { with_handle(s as *const uv_handle_t, |l, id| l.io_stop(id, events)) };
+    unsafe {
+        if events & OUT != 0 {
+            (*s).p.flags &= !OUT_WATCHED;
+        }
+        with_handle(s as *const uv_handle_t, |l, id| l.io_stop(id, events))
+    };
 }
 
 unsafe fn watching(s: *mut uv_stream_t, events: u32) -> bool {
@@ -696,6 +719,7 @@ unsafe fn finish_head(s: *mut uv_stream_t) {
 unsafe fn push_done(s: *mut uv_stream_t, req: *mut uv_write_t) {
     // SAFETY: req is a write of s, off the write queue.
     unsafe {
+        (*s).p.done_count += 1;
         (*req).w.next = ptr::null_mut();
         if (*s).p.done_tail.is_null() {
             (*s).p.done_head = req;
@@ -718,29 +742,52 @@ unsafe fn release_bufs(req: *mut uv_write_t) {
 }
 
 /// Writes queued data until the queue is empty or the socket is full.
+///
+/// Small queued writes go out together: one `writev` takes the head and
+/// the writes behind it (up to `GATHER_IOVS` buffers and, past the first
+/// write, `GATHER_BYTES`), where libuv makes a system call per write. A
+/// write with a handle to send always goes alone, as its descriptor must
+/// travel with its first byte.
 unsafe fn write_some(s: *mut uv_stream_t) {
     // SAFETY: s is a live stream; no callbacks run here.
     unsafe {
-        let mut completed = 0;
+        let mut passes = 0;
         loop {
             let req = (*s).p.write_head;
             if req.is_null() || (*s).p.fd == -1 {
                 return;
             }
-            let w = &(*req).w;
-            let n = try_write(
-                s,
-                w.bufs.add(w.write_index as usize),
-                (w.nbufs - w.write_index) as usize,
-                (*req).send_handle,
-            );
+            let mut iov = [const { MaybeUninit::<libc::iovec>::uninit() }; GATHER_IOVS];
+            let (count, reqs) = gather(req, &mut iov);
+            let n = if count > 0 {
+                // SAFETY: `gather` initialized the first `count` entries.
+                try_writev(s, iov.as_ptr() as *const libc::iovec, count)
+            } else {
+                let w = &(*req).w;
+                try_write(
+                    s,
+                    w.bufs.add(w.write_index as usize),
+                    (w.nbufs - w.write_index) as usize,
+                    (*req).send_handle,
+                )
+            };
             if n >= 0 {
                 (*req).send_handle = ptr::null_mut();
-                if advance(s, req, n as usize) {
+                let all = if count > 0 {
+                    spread(s, reqs, n as usize)
+                } else if advance(s, req, n as usize) {
                     finish_head(s);
-                    completed += 1;
-                    if completed < WRITES_PER_PASS {
+                    true
+                } else {
+                    false
+                };
+                if all {
+                    passes += 1;
+                    if passes < WRITES_PER_PASS {
                         continue;
+                    }
+                    if !(*s).p.write_head.is_null() {
+                        watch(s, OUT);
                     }
                     return;
                 }
@@ -762,6 +809,91 @@ unsafe fn write_some(s: *mut uv_stream_t) {
     }
 }
 
+/// Fills `iov` with the unwritten buffers of `head` and the writes queued
+/// behind it; returns (buffers, writes), or (0, 0) when `head` is to go
+/// alone (it sends a handle, is too long to share, or nothing follows it).
+unsafe fn gather(
+    head: *mut uv_write_t,
+    iov: &mut [MaybeUninit<libc::iovec>; GATHER_IOVS],
+) -> (usize, usize) {
+    // SAFETY: the queue holds live writes with valid bufs.
+    unsafe {
+        if !(*head).send_handle.is_null() || (*head).w.next.is_null() {
+            return (0, 0);
+        }
+        let (mut count, mut bytes, mut reqs) = (0usize, 0usize, 0usize);
+        let mut r = head;
+        while !r.is_null() && (*r).send_handle.is_null() {
+            let w = &(*r).w;
+            let k = (w.nbufs - w.write_index) as usize;
+            if count + k > GATHER_IOVS || (reqs > 0 && bytes >= GATHER_BYTES) {
+                break;
+            }
+            for i in 0..k {
+                let b = &*w.bufs.add(w.write_index as usize + i);
+                iov[count].write(libc::iovec {
+                    iov_base: b.base as *mut c_void,
+                    iov_len: b.len,
+                });
+                count += 1;
+                bytes += b.len;
+            }
+            reqs += 1;
+            r = w.next;
+        }
+        if reqs < 2 {
+            return (0, 0);
+        }
+        (count, reqs)
+    }
+}
+
+/// `writev` of `count` gathered buffers: bytes written, `UV_EAGAIN`, or an
+/// error.
+unsafe fn try_writev(s: *mut uv_stream_t, iov: *const libc::iovec, count: usize) -> isize {
+    // SAFETY: iov holds `count` entries pointing into live writes' buffers.
+    unsafe {
+        let n = loop {
+            let n = libc::writev((*s).p.fd, iov, count as c_int);
+            if n == -1 && errno() == libc::EINTR {
+                continue;
+            }
+            break n;
+        };
+        if n == -1 {
+            let e = errno();
+            if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
+                return UV_EAGAIN as isize;
+            }
+            return -(e as isize);
+        }
+        n
+    }
+}
+
+/// Credits `n` bytes written by a `writev` of the first `reqs` queued
+/// writes to them, in order, completing each that is now written; true if
+/// all of them were.
+unsafe fn spread(s: *mut uv_stream_t, reqs: usize, mut n: usize) -> bool {
+    // SAFETY: the queue holds at least `reqs` live writes; the bytes were
+    // theirs.
+    unsafe {
+        for _ in 0..reqs {
+            let req = (*s).p.write_head;
+            let left = req_remaining(req);
+            if left > n {
+                advance(s, req, n);
+                return false;
+            }
+            (*s).write_queue_size -= left.min((*s).write_queue_size);
+            (*req).w.write_index = (*req).w.nbufs;
+            finish_head(s);
+            n -= left;
+        }
+        true
+    }
+}
+
 /// Runs the callbacks of completed writes of `s`, a stream of loop `lp`.
 unsafe fn write_callbacks(s: *mut uv_stream_t, lp: *mut uv_loop_t) {
     // SAFETY: the completed list holds writes of s; each is unlinked before
@@ -770,9 +902,14 @@ unsafe fn write_callbacks(s: *mut uv_stream_t, lp: *mut uv_loop_t) {
         let mut req = (*s).p.done_head;
         (*s).p.done_head = ptr::null_mut();
         (*s).p.done_tail = ptr::null_mut();
+        // The whole batch is finished: one update of the loop's request
+        // count rather than one per write.
+        let n = std::mem::take(&mut (*s).p.done_count);
+        if n > 0 {
+            with_loop(lp, |l| l.reqs_finished(n));
+        }
         while !req.is_null() {
             let next = (*req).w.next;
-            count_req_on(lp, false);
             if !(*req).w.bufs.is_null() {
                 let left = req_remaining(req);
                 (*s).write_queue_size -= left.min((*s).write_queue_size);
@@ -893,7 +1030,12 @@ pub unsafe extern "C" fn uv_write2(
             }
             p
         };
-        ptr::copy_nonoverlapping(bufs, w.bufs, n);
+        if n == 1 {
+            // (The common case, without a call to memmove.)
+            *w.bufs = *bufs;
+        } else {
+            ptr::copy_nonoverlapping(bufs, w.bufs, n);
+        }
         w.nbufs = nbufs;
         w.write_index = 0;
         w.error = 0;
@@ -1259,7 +1401,7 @@ pub(crate) unsafe fn close(l: &mut Loop, id: HandleId, h: *mut uv_handle_t) {
         l.io_close(id);
         l.deactivate(id);
         let p = &mut (*s).p;
-        p.flags &= !(READING | READABLE | WRITABLE);
+        p.flags &= !(READING | READABLE | WRITABLE | OUT_WATCHED);
         p.flags |= CLOSING;
         (*s).read_cb = None;
         (*s).alloc_cb = None;

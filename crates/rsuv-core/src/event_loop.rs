@@ -827,6 +827,11 @@ impl Loop {
         self.active_reqs = self.active_reqs.saturating_sub(1);
     }
 
+    /// `n` requests finished at once (a batch of completed writes).
+    pub fn reqs_finished(&mut self, n: u32) {
+        self.active_reqs = self.active_reqs.saturating_sub(n);
+    }
+
     // ---- timers ------------------------------------------------------------
 
     pub fn timer_start(&mut self, id: HandleId, timeout: u64, repeat: u64) {
