@@ -1,23 +1,33 @@
-//! The timer heap: an array-backed binary min-heap keyed by (due, start
+//! The timer heap: an array-backed 4-ary min-heap keyed by (due, start
 //! sequence), so timers with equal due times fire in start order.
 //!
 //! Each timer's position is tracked so stopping one is O(log n) with no
 //! search; the arrays only grow, so start/stop never allocate once warm.
+//! Four children per node halve the depth of a binary heap, and with it the
+//! position updates, which land all over memory with a million timers; an
+//! entry is 16 bytes, so a node's children share a cache line or two.
+//!
+//! The start sequence is kept in 32 bits and compared with wrapping
+//! arithmetic: two timers due in the same millisecond are ordered by start
+//! unless 2^31 other starts came between them.
 
 use crate::handle::{HandleId, NIL};
 
 #[derive(Clone, Copy)]
 struct Entry {
     due: u64,
-    seq: u64,
+    seq: u32,
     id: u32,
 }
 
 impl Entry {
     fn before(&self, other: &Entry) -> bool {
-        (self.due, self.seq) < (other.due, other.seq)
+        self.due < other.due
+            || (self.due == other.due && (self.seq.wrapping_sub(other.seq) as i32) < 0)
     }
 }
+
+const ARITY: usize = 4;
 
 #[derive(Default)]
 pub(crate) struct TimerHeap {
@@ -48,7 +58,11 @@ impl TimerHeap {
             self.pos.resize(slot + 1, NIL);
         }
         debug_assert_eq!(self.pos[slot], NIL);
-        self.heap.push(Entry { due, seq, id: id.0 });
+        self.heap.push(Entry {
+            due,
+            seq: seq as u32,
+            id: id.0,
+        });
         let i = self.heap.len() - 1;
         self.pos[slot] = i as u32;
         self.sift_up(i);
@@ -78,9 +92,8 @@ impl TimerHeap {
         let removed = self.heap.swap_remove(i);
         self.pos[removed.id as usize] = NIL;
         if i < self.heap.len() {
-            self.pos[self.heap[i].id as usize] = i as u32;
             // The moved entry came from the bottom: it may belong above or below.
-            if i > 0 && self.heap[i].before(&self.heap[(i - 1) / 2]) {
+            if i > 0 && self.heap[i].before(&self.heap[(i - 1) / ARITY]) {
                 self.sift_up(i);
             } else {
                 self.sift_down(i);
@@ -91,7 +104,7 @@ impl TimerHeap {
     fn sift_up(&mut self, mut i: usize) {
         let e = self.heap[i];
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / ARITY;
             if !e.before(&self.heap[parent]) {
                 break;
             }
@@ -107,16 +120,16 @@ impl TimerHeap {
         let e = self.heap[i];
         let n = self.heap.len();
         loop {
-            let left = 2 * i + 1;
-            if left >= n {
+            let first = ARITY * i + 1;
+            if first >= n {
                 break;
             }
-            let right = left + 1;
-            let child = if right < n && self.heap[right].before(&self.heap[left]) {
-                right
-            } else {
-                left
-            };
+            let mut child = first;
+            for c in first + 1..(first + ARITY).min(n) {
+                if self.heap[c].before(&self.heap[child]) {
+                    child = c;
+                }
+            }
             if !self.heap[child].before(&e) {
                 break;
             }
@@ -179,5 +192,15 @@ mod tests {
         model.sort();
         assert_eq!(h.len(), model.len());
         assert_eq!(drain(&mut h), model.iter().map(|m| m.2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn start_order_survives_the_sequence_wrapping() {
+        let mut h = TimerHeap::default();
+        let base = u32::MAX as u64 - 2;
+        for k in 0..6u64 {
+            h.push(HandleId(k as u32), 7, base + k);
+        }
+        assert_eq!(drain(&mut h), vec![0, 1, 2, 3, 4, 5]);
     }
 }
