@@ -529,7 +529,7 @@ typedef void (*uv_thread_cb)(void* arg);
   uv_handle_type type;                                                        \
   uv_close_cb close_cb;                                                       \
   void* rsuv_handle_priv[7];                                                  \
-  unsigned int rsuv_handle_flags; /* libuv's flags word, mirrored */          \
+  unsigned int flags;  /* libuv's private flags word, partly mirrored */      \
   unsigned int rsuv_handle_pad;                                               \
 
 #define UV_STREAM_FIELDS                                                      \

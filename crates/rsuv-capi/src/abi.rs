@@ -73,14 +73,18 @@ pub struct uv_handle_t {
     pub id: u32,
     _private: [u8; 52],
     /// Where libuv keeps its private `UV_HANDLE_*` flags (offset 88):
-    /// programs and libuv's own tests read a few of them, so the bits rsuv
-    /// knows to be true are mirrored here (`UV_HANDLE_BLOCKING_WRITES` of a
-    /// TTY written to in blocking mode); 0 otherwise.
+    /// programs and libuv's own tests read and even set a few of them, so
+    /// rsuv mirrors the bits it knows to be true (a stream's READABLE and
+    /// WRITABLE as opened, a TTY's BLOCKING_WRITES) and honours READABLE
+    /// and WRITABLE set by the program before a stream is opened.
     pub libuv_flags: u32,
     _pad: u32,
 }
 
-/// libuv's `UV_HANDLE_BLOCKING_WRITES` bit of `uv_handle_t.libuv_flags`.
+/// libuv's `UV_HANDLE_*` bits of `uv_handle_t.libuv_flags` that rsuv
+/// mirrors or honours.
+pub const UV_HANDLE_READABLE: u32 = 0x0000_4000;
+pub const UV_HANDLE_WRITABLE: u32 = 0x0000_8000;
 pub const UV_HANDLE_BLOCKING_WRITES: u32 = 0x0010_0000;
 
 const _: () = assert!(std::mem::offset_of!(uv_handle_t, libuv_flags) == 88);

@@ -49,19 +49,22 @@ pub(crate) const BLOCKING_WRITES: u32 = 1 << 12;
 /// The engine watches the descriptor for writability (`watch(s, OUT)`).
 const OUT_WATCHED: u32 = 1 << 13;
 
-/// A stream's private area (bytes 120..248 of `uv_stream_t`).
+/// A stream's private area (bytes 120..248 of `uv_stream_t`). The fields
+/// that programs are known to read from libuv's private area sit at
+/// libuv's offsets: `connect_req` (120), `shutdown_req` (128) and the
+/// descriptor (184, libuv's `io_watcher.fd`).
 #[repr(C)]
 pub struct StreamPriv {
-    pub fd: c_int,
-    pub flags: u32,
-    pub connection_cb: uv_connection_cb,
     pub connect_req: *mut uv_connect_t,
     pub shutdown_req: *mut uv_shutdown_t,
     write_head: *mut uv_write_t,
     write_tail: *mut uv_write_t,
     done_head: *mut uv_write_t,
     done_tail: *mut uv_write_t,
+    pub connection_cb: uv_connection_cb,
+    pub flags: u32,
     pub accepted_fd: c_int,
+    pub fd: c_int,
     pub delayed_error: c_int,
     /// Descriptors received over an IPC pipe beyond `accepted_fd`, oldest
     /// first (a `Box<VecDeque<c_int>>`, null when none).
@@ -125,6 +128,10 @@ const _: () = {
     assert!(offset_of!(uv_stream_t, write_queue_size) == 96);
     assert!(offset_of!(uv_stream_t, alloc_cb) == 104);
     assert!(offset_of!(uv_stream_t, read_cb) == 112);
+    assert!(offset_of!(uv_stream_t, p) == 120);
+    assert!(offset_of!(StreamPriv, connect_req) == 0);
+    assert!(offset_of!(StreamPriv, shutdown_req) == 8);
+    assert!(offset_of!(StreamPriv, fd) == 184 - 120);
     assert!(size_of::<uv_write_t>() == 192);
     assert!(offset_of!(uv_write_t, cb) == 64);
     assert!(offset_of!(uv_write_t, send_handle) == 72);
@@ -292,8 +299,26 @@ pub(crate) unsafe fn stream_open(s: *mut uv_stream_t, fd: c_int, flags: u32) -> 
                 }
             }
         }
+        // Programs built for libuv may set its private READABLE/WRITABLE
+        // bits before opening (uvloop marks a write-only pipe readable to
+        // hear the reader go away); libuv keeps them, and so do we.
+        let lf = (*s).handle.libuv_flags;
+        let mut flags = flags;
+        if lf & UV_HANDLE_READABLE != 0 {
+            flags |= READABLE;
+        }
+        if lf & UV_HANDLE_WRITABLE != 0 {
+            flags |= WRITABLE;
+        }
+        let p = &mut (*s).p;
         p.flags |= flags;
         p.fd = fd;
+        if p.flags & READABLE != 0 {
+            (*s).handle.libuv_flags |= UV_HANDLE_READABLE;
+        }
+        if p.flags & WRITABLE != 0 {
+            (*s).handle.libuv_flags |= UV_HANDLE_WRITABLE;
+        }
         0
     }
 }

@@ -183,6 +183,8 @@ pub struct Loop {
     held: Vec<(HandleId, CloseNote)>,
     /// Handles with a deferred callback, in the order deferred.
     pending: VecDeque<HandleId>,
+    /// The other buffer `run_pending` swaps with `pending`.
+    pending_spare: VecDeque<HandleId>,
     /// Registered handles of kind `Internal`.
     internal_handles: usize,
     /// Handles whose watched events changed since the last poll.
@@ -232,6 +234,7 @@ impl Loop {
             closing: Vec::new(),
             held: Vec::new(),
             pending: VecDeque::new(),
+            pending_spare: VecDeque::new(),
             ready_io: Vec::new(),
             fd_owner: Vec::new(),
             io_dirty: Vec::new(),
@@ -1047,7 +1050,10 @@ fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
         if l.pending.is_empty() {
             return;
         }
-        std::mem::take(&mut l.pending)
+        // Callbacks that defer again fill the spare queue, so a loop that
+        // defers at every turn allocates nothing.
+        let spare = std::mem::take(&mut l.pending_spare);
+        std::mem::replace(&mut l.pending, spare)
     };
     for &id in &batch {
         let token = {
@@ -1064,9 +1070,10 @@ fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
     }
     batch.clear();
     let mut l = lp.borrow_mut();
-    if l.pending.is_empty() {
+    if l.pending.is_empty() && l.pending.capacity() < batch.capacity() {
         std::mem::swap(&mut l.pending, &mut batch);
     }
+    l.pending_spare = batch;
 }
 
 fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
@@ -1103,7 +1110,10 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
         // system call.
         if timeout == 0 && l.io_watchers == 0 {
             let woken = l.shared.wake_pending.load(Ordering::Acquire);
-            let waiting_on_threads = l.active_reqs > 0;
+            // (A deferred callback to run means the loop is busy, not
+            // waiting: a stream writing as fast as its socket takes data
+            // has a write request open at every turn.)
+            let waiting_on_threads = l.active_reqs > 0 && l.pending.is_empty();
             drop(l);
             if woken {
                 process_wakeup(lp, host, false, true);
