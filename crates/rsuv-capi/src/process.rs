@@ -188,19 +188,29 @@ pub unsafe extern "C" fn uv_spawn(
             gid: (o.flags & UV_PROCESS_SETGID != 0).then_some(o.gid),
             stdio: &stdio,
         };
-        let spawned = match with_handle(h as *const uv_handle_t, |l, id| {
-            let s = l.spawn(id, &opts);
-            if let Ok(s) = &s {
-                if s.exec_error.is_none() {
+        // No loop is borrowed while the child is made (fork handlers may
+        // call into it, see rsuv_core::process::spawn).
+        let mut spawned = match rsuv_core::process::spawn(&opts) {
+            Ok(s) => s,
+            Err(e) => return -e.raw_os_error(),
+        };
+        if let Some(started) = spawned.started.take() {
+            let watched = with_handle(h as *const uv_handle_t, |l, id| {
+                let r = l.watch_child(id, started);
+                if r.is_ok() {
                     l.activate(id);
                 }
+                r
+            });
+            match watched {
+                Some(Ok(())) => {}
+                Some(Err(e)) => {
+                    spawned.pid = 0;
+                    spawned.exec_error = Some(e);
+                }
+                None => return UV_EINVAL,
             }
-            s
-        }) {
-            Some(Ok(s)) => s,
-            Some(Err(e)) => return -e.raw_os_error(),
-            None => return UV_EINVAL,
-        };
+        }
         if spawned.exec_error.is_none() {
             (*h).pid = spawned.pid;
             (*h).exit_cb = o.exit_cb;

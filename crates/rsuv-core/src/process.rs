@@ -67,7 +67,12 @@ pub struct Spawned {
     pub exec_error: Option<Errno>,
     /// Per stdio slot, the parent's end of a `Pipe`.
     pub pipes: Vec<Option<OwnedFd>>,
+    /// The running child, for [`Loop::watch_child`].
+    pub started: Option<Started>,
 }
+
+/// A running child that no loop watches yet.
+pub struct Started(sys::Child);
 
 /// How a child ended, as `exit_cb` reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,86 +161,100 @@ pub fn kill(pid: i32, signum: i32) -> Result<(), Errno> {
     sys::send_signal_pid(pid, signum)
 }
 
-impl Loop {
-    /// Starts a child for process handle `id`. `Err` means nothing was
-    /// started (the setup failed; no descriptor is left open); an exec
-    /// failure is `Ok` with `exec_error` set. A running child is watched
-    /// until [`Loop::process_reap`] reports its exit.
-    pub fn spawn(&mut self, id: HandleId, opts: &Options<'_>) -> Result<Spawned, Errno> {
-        let nslots = opts.stdio.len().max(3);
-        let mut pipes: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
-        let mut child_ends: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
-        let mut plan: Vec<RawFd> = Vec::with_capacity(nslots);
-        for slot in 0..nslots {
-            let s = opts.stdio.get(slot).copied().unwrap_or(Stdio::Ignore);
-            let (parent, child, fd) = match s {
-                Stdio::Ignore => (None, None, -1),
-                Stdio::Inherit(fd) if fd < 0 => return Err(Errno::INVAL),
-                Stdio::Inherit(fd) => (None, None, fd),
-                Stdio::Pipe => {
-                    let (p, c) = stdio_pair()?;
-                    let fd = c.as_raw_fd();
-                    (Some(p), Some(c), fd)
-                }
-            };
-            pipes.push(parent);
-            child_ends.push(child);
-            plan.push(fd);
-        }
-
-        let path = match opts.env {
-            Some(env) => path_of(env),
-            None => parent_path(),
-        };
-        let candidates = candidates(opts.file, path.as_deref());
-        let req = sys::Request {
-            argv: opts.args,
-            envp: opts.env,
-            candidates: &candidates,
-            cwd: opts.cwd,
-            stdio: &plan,
-            detached: opts.detached,
-            uid: opts.uid,
-            gid: opts.gid,
-        };
-        let result = sys::spawn(&req);
-        // The child has its copies (or never will): the parent's copies of
-        // the child ends go now.
-        drop(child_ends);
-        let child = match result {
-            Ok(c) => c,
-            Err(e) => {
-                return Ok(Spawned {
-                    pid: 0,
-                    exec_error: Some(e),
-                    pipes,
-                })
+/// Starts a child. `Err` means nothing was started (the setup failed; no
+/// descriptor is left open); an exec failure is `Ok` with `exec_error`
+/// set. No loop is involved, so none is borrowed while the child is made:
+/// with `RSUV_SPAWN_FORK=1` the program's fork handlers run in the child,
+/// and they may call into the loop (uvloop calls `uv_loop_fork`).
+pub fn spawn(opts: &Options<'_>) -> Result<Spawned, Errno> {
+    let nslots = opts.stdio.len().max(3);
+    let mut pipes: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
+    let mut child_ends: Vec<Option<OwnedFd>> = Vec::with_capacity(nslots);
+    let mut plan: Vec<RawFd> = Vec::with_capacity(nslots);
+    for slot in 0..nslots {
+        let s = opts.stdio.get(slot).copied().unwrap_or(Stdio::Ignore);
+        let (parent, child, fd) = match s {
+            Stdio::Ignore => (None, None, -1),
+            Stdio::Inherit(fd) if fd < 0 => return Err(Errno::INVAL),
+            Stdio::Inherit(fd) => (None, None, fd),
+            Stdio::Pipe => {
+                let (p, c) = stdio_pair()?;
+                let fd = c.as_raw_fd();
+                (Some(p), Some(c), fd)
             }
         };
-        let pid = child.pid;
+        pipes.push(parent);
+        child_ends.push(child);
+        plan.push(fd);
+    }
+
+    let path = match opts.env {
+        Some(env) => path_of(env),
+        None => parent_path(),
+    };
+    let candidates = candidates(opts.file, path.as_deref());
+    let req = sys::Request {
+        argv: opts.args,
+        envp: opts.env,
+        candidates: &candidates,
+        cwd: opts.cwd,
+        stdio: &plan,
+        detached: opts.detached,
+        uid: opts.uid,
+        gid: opts.gid,
+    };
+    let result = sys::spawn(&req);
+    // The child has its copies (or never will): the parent's copies of
+    // the child ends go now.
+    drop(child_ends);
+    Ok(match result {
+        Ok(c) => Spawned {
+            pid: c.pid,
+            exec_error: None,
+            pipes,
+            started: Some(Started(c)),
+        },
+        Err(e) => Spawned {
+            pid: 0,
+            exec_error: Some(e),
+            pipes,
+            started: None,
+        },
+    })
+}
+
+impl Loop {
+    /// [`spawn`], then [`Loop::watch_child`] for process handle `id`.
+    pub fn spawn(&mut self, id: HandleId, opts: &Options<'_>) -> Result<Spawned, Errno> {
+        let mut s = spawn(opts)?;
+        if let Some(started) = s.started.take() {
+            if let Err(e) = self.watch_child(id, started) {
+                s.pid = 0;
+                s.exec_error = Some(e);
+            }
+        }
+        Ok(s)
+    }
+
+    /// Makes process handle `id` wait for `started`, until
+    /// [`Loop::process_reap`] reports its exit. If it cannot be watched, the
+    /// child is killed and reaped rather than left for nobody to wait for.
+    pub fn watch_child(&mut self, id: HandleId, started: Started) -> Result<(), Errno> {
+        let child = started.0;
         if let Err(e) = self.io_start(id, child.pidfd.as_raw_fd(), IN) {
-            // Cannot watch it: do not leave a child nobody waits for.
             let _ = sys::send_signal(child.pidfd.as_fd(), libc::SIGKILL);
             let _ = waitid(WaitId::PidFd(child.pidfd.as_fd()), WaitIdOptions::EXITED);
-            return Ok(Spawned {
-                pid: 0,
-                exec_error: Some(Errno::from_io_error(&e).unwrap_or(Errno::NOMEM)),
-                pipes,
-            });
+            return Err(Errno::from_io_error(&e).unwrap_or(Errno::NOMEM));
         }
         self.children.insert(
             id,
             Child {
-                pid,
+                pid: child.pid,
                 pidfd: child.pidfd,
                 reaped: false,
             },
         );
-        Ok(Spawned {
-            pid,
-            exec_error: None,
-            pipes,
-        })
+        Ok(())
     }
 
     /// The process handle's pidfd turned readable: reaps the child and

@@ -99,6 +99,17 @@ impl Drop for ChildStack {
     }
 }
 
+/// `RSUV_SPAWN_FORK=1` (read once): create children with fork(2), as libuv
+/// does, instead of the vfork-style clone. For programs that rely on their
+/// `pthread_atfork` child handlers running in spawned children (uvloop runs
+/// `preexec_fn` from one), which a clone sharing the parent's memory must
+/// not run. Costs what fork costs: page tables copied, growing with the
+/// parent's size.
+fn fork_requested() -> bool {
+    static FORK: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *FORK.get_or_init(|| std::env::var_os("RSUV_SPAWN_FORK").is_some_and(|v| v == "1"))
+}
+
 /// What `child_main` reads: raw pointers into the parent's frame, valid
 /// because the parent sleeps until the child has exec'd or exited.
 struct Plan {
@@ -161,9 +172,21 @@ pub fn spawn(req: &Request<'_>) -> Result<Child, Errno> {
         gid: req.gid,
         err_fd: err_write.as_raw_fd(),
     };
-    let stack = ChildStack::new()?;
     let mut pidfd: c_int = -1;
-    let pid = {
+    let pid = if fork_requested() {
+        let _blocked = AllSignalsBlocked::new();
+        // SAFETY: in the child, `child_main` makes only raw system calls
+        // (async-signal-safe, as after fork(2) in a threaded program) on
+        // its private copy of `plan`, and never returns.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                child_main(ptr::addr_of_mut!(plan) as *mut c_void);
+            }
+            pid
+        }
+    } else {
+        let stack = ChildStack::new()?;
         let _blocked = AllSignalsBlocked::new();
         // SAFETY: `child_main` follows the vfork rules (module docs); its
         // stack is `stack`, growing down from its end (page-aligned);
