@@ -4,8 +4,9 @@
 use crate::abi::*;
 use crate::{handle, loop_watcher, r#async, timer};
 use rsuv_core::error::{UV_EBUSY, UV_EINVAL, UV_ENOSYS};
+use rsuv_core::sys::loop_cell::LoopCell;
 use rsuv_core::{Host, Kind, Loop, RunMode, Shared, Token};
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, UnsafeCell};
 use std::ffi::{c_int, c_void};
 use std::mem::MaybeUninit;
 use std::ptr;
@@ -13,7 +14,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 /// What a `uv_loop_t`'s `internal_fields` points to.
 pub(crate) struct LoopBox {
-    pub engine: RefCell<Loop>,
+    pub engine: LoopCell<Loop>,
     /// Nesting depth of `uv_run`; the loop can't be closed while running.
     running: Cell<u32>,
 }
@@ -144,7 +145,7 @@ pub unsafe extern "C" fn uv_loop_init(lp: *mut uv_loop_t) -> c_int {
         (*lp).emfile_fd = -1;
         (*lp).shared = std::sync::Arc::as_ptr(engine.shared()) as *const c_void;
         (*lp).internal_fields = Box::into_raw(Box::new(LoopBox {
-            engine: RefCell::new(engine),
+            engine: LoopCell::new(engine),
             running: Cell::new(0),
         })) as *mut c_void;
     }

@@ -9,10 +9,10 @@
 
 use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, NIL, REF};
 use crate::sys::clock;
+use crate::sys::loop_cell::LoopCell;
 use crate::sys::poller::{Poller, Waker};
 use crate::threadpool::{self, Completion};
 use crate::timer::TimerHeap;
-use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -912,15 +912,19 @@ fn sync<H: Host>(l: &Loop, host: &H) {
 }
 
 /// Runs the loop (`uv_run`). Returns whether it is still alive.
-pub fn run<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
+pub fn run<H: Host>(lp: &LoopCell<Loop>, mode: RunMode, host: &H) -> bool {
+    // Held for the whole run, let go around callbacks and blocking waits
+    // (see `LoopCell`).
+    let held = lp.hold();
     let was_awake = lp.borrow().shared.awake.swap(true, Ordering::SeqCst);
     let alive = run_iterations(lp, mode, host);
     // The loop's Shared as it is now: `after_fork` replaces it.
     lp.borrow().shared.awake.store(was_awake, Ordering::SeqCst);
+    lp.release(held);
     alive
 }
 
-fn run_iterations<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool {
+fn run_iterations<H: Host>(lp: &LoopCell<Loop>, mode: RunMode, host: &H) -> bool {
     let mut alive = {
         let mut l = lp.borrow_mut();
         let alive = l.alive();
@@ -973,7 +977,7 @@ fn run_iterations<H: Host>(lp: &RefCell<Loop>, mode: RunMode, host: &H) -> bool 
     alive
 }
 
-fn run_timers<H: Host>(lp: &RefCell<Loop>, host: &H) {
+fn run_timers<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     let mut ready = {
         let mut l = lp.borrow_mut();
         if l.timers.next_due().is_none_or(|due| due > l.time) {
@@ -1000,6 +1004,7 @@ fn run_timers<H: Host>(lp: &RefCell<Loop>, host: &H) {
             sync(&l, host);
             l.handles.rec(id).token
         };
+        let _out = lp.call_out();
         host.timer(token);
     }
     ready.clear();
@@ -1009,7 +1014,7 @@ fn run_timers<H: Host>(lp: &RefCell<Loop>, host: &H) {
     }
 }
 
-fn run_watchers<H: Host>(lp: &RefCell<Loop>, host: &H, queue: usize, kind: Kind) {
+fn run_watchers<H: Host>(lp: &LoopCell<Loop>, host: &H, queue: usize, kind: Kind) {
     let (mut batch, epoch) = {
         let mut l = lp.borrow_mut();
         if l.watchers[queue].is_empty() {
@@ -1034,6 +1039,7 @@ fn run_watchers<H: Host>(lp: &RefCell<Loop>, host: &H, queue: usize, kind: Kind)
             }
             r.token
         };
+        let _out = lp.call_out();
         host.watcher(kind, token);
     }
     batch.clear();
@@ -1043,7 +1049,7 @@ fn run_watchers<H: Host>(lp: &RefCell<Loop>, host: &H, queue: usize, kind: Kind)
     }
 }
 
-fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
+fn run_pending<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     // Handles deferred while this batch runs wait for the next round.
     let mut batch = {
         let mut l = lp.borrow_mut();
@@ -1066,6 +1072,7 @@ fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
             sync(&l, host);
             l.handles.rec(id).token
         };
+        let _out = lp.call_out();
         host.pending(token);
     }
     batch.clear();
@@ -1076,7 +1083,7 @@ fn run_pending<H: Host>(lp: &RefCell<Loop>, host: &H) {
     l.pending_spare = batch;
 }
 
-fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
+fn run_closing<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     let mut closing = {
         let mut l = lp.borrow_mut();
         if l.closing.is_empty() {
@@ -1094,6 +1101,7 @@ fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
             token
         };
         // The record is gone first: the callback may free the struct.
+        let _out = lp.call_out();
         host.close(token, note);
     }
     let mut l = lp.borrow_mut();
@@ -1103,7 +1111,7 @@ fn run_closing<H: Host>(lp: &RefCell<Loop>, host: &H) {
 }
 
 /// The poll phase: waits up to `timeout` ms for I/O or a wakeup.
-fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
+fn poll<H: Host>(lp: &LoopCell<Loop>, host: &H, timeout: i32) {
     {
         let l = lp.borrow();
         // Nothing but our own wakeup can be ready: its flag tells without a
@@ -1164,8 +1172,22 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
             let block = l.block_sigprof;
             let mut woken = false;
             let mut io = std::mem::take(&mut l.ready_io);
-            if let Ok(ready) = l.poller.wait(timeout, block) {
-                for r in ready {
+            let waited = if timeout == 0 {
+                l.poller.wait(timeout, block).is_ok()
+            } else {
+                // Blocking: let go of the loop meanwhile, so other threads
+                // may start and stop handles as libuv lets them.
+                let mut wait = l.poller.begin_wait();
+                drop(l);
+                let out = lp.release_while();
+                let r = wait.wait(timeout, block);
+                drop(out);
+                l = lp.borrow_mut();
+                l.poller.end_wait(wait);
+                r.is_ok()
+            };
+            if waited {
+                for r in l.poller.ready() {
                     if r.token == WAKER_TOKEN {
                         woken |= r.readable();
                     } else {
@@ -1220,7 +1242,7 @@ fn poll<H: Host>(lp: &RefCell<Loop>, host: &H, timeout: i32) {
 
 /// Calls back each handle with its readiness, skipping what a callback
 /// earlier in the batch stopped watching (or closed).
-fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)>) {
+fn deliver_io<H: Host>(lp: &LoopCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)>) {
     use crate::sys::poller::events::{ERR, HUP, IN, OUT, PRI, RDHUP};
     for &(id, events) in &io {
         let delivery = {
@@ -1248,6 +1270,7 @@ fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)
             sync(&l, host);
             (r.token, events, r.kind)
         };
+        let _out = lp.call_out();
         host.io(delivery.2, delivery.0, delivery.1);
     }
     io.clear();
@@ -1261,7 +1284,7 @@ fn deliver_io<H: Host>(lp: &RefCell<Loop>, host: &H, mut io: Vec<(HandleId, u32)
 /// `drain`: the poller reported the eventfd readable.
 /// `found_waiting`: the wakeup was found by a look that did not block; the
 /// metrics then count its completions as events that were waiting.
-fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool, found_waiting: bool) {
+fn process_wakeup<H: Host>(lp: &LoopCell<Loop>, host: &H, drain: bool, found_waiting: bool) {
     let mut done = {
         let mut l = lp.borrow_mut();
         // Drain before clearing the flag: a waker that sets the flag after
@@ -1291,6 +1314,7 @@ fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool, found_wait
         done
     };
     for c in done.drain(..) {
+        let _out = lp.call_out();
         (c.done)(c.token, c.status);
     }
     let mut batch = {
@@ -1310,6 +1334,7 @@ fn process_wakeup<H: Host>(lp: &RefCell<Loop>, host: &H, drain: bool, found_wait
             }
             l.handles.rec(id).token
         };
+        let _out = lp.call_out();
         host.async_wakeup(token);
     }
     batch.clear();
@@ -1324,23 +1349,23 @@ mod tests {
     use super::*;
     use std::cell::RefCell;
 
-    type Action<'a> = Box<dyn Fn(&RefCell<Loop>, &'static str, Token) + 'a>;
+    type Action<'a> = Box<dyn Fn(&LoopCell<Loop>, &'static str, Token) + 'a>;
 
     /// Records callbacks as (kind, token) and runs a per-token action with
     /// the loop, the way C callbacks re-enter it.
     struct TestHost<'a> {
-        lp: &'a RefCell<Loop>,
+        lp: &'a LoopCell<Loop>,
         log: RefCell<Vec<(&'static str, Token)>>,
         action: Action<'a>,
     }
 
     impl<'a> TestHost<'a> {
-        fn new(lp: &'a RefCell<Loop>) -> Self {
+        fn new(lp: &'a LoopCell<Loop>) -> Self {
             Self::with(lp, |_, _, _| {})
         }
         fn with(
-            lp: &'a RefCell<Loop>,
-            f: impl Fn(&RefCell<Loop>, &'static str, Token) + 'a,
+            lp: &'a LoopCell<Loop>,
+            f: impl Fn(&LoopCell<Loop>, &'static str, Token) + 'a,
         ) -> Self {
             TestHost {
                 lp,
@@ -1384,8 +1409,8 @@ mod tests {
         }
     }
 
-    fn new_loop() -> RefCell<Loop> {
-        RefCell::new(Loop::new().unwrap())
+    fn new_loop() -> LoopCell<Loop> {
+        LoopCell::new(Loop::new().unwrap())
     }
 
     #[test]
@@ -1740,7 +1765,7 @@ mod wakeup_stress {
     #[test]
     fn no_completion_is_left_without_a_wakeup() {
         const JOBS: usize = 200_000;
-        let lp = RefCell::new(Loop::new().unwrap());
+        let lp = LoopCell::new(Loop::new().unwrap());
         {
             let mut l = lp.borrow_mut();
             // Bounds every blocking poll, so a lost wakeup fails the test

@@ -39,12 +39,12 @@
 //! it quietly. A queue overflow (`IN_Q_OVERFLOW`) is dropped, as in libuv.
 
 use crate::handle::{HandleId, Token};
+use crate::sys::loop_cell::LoopCell;
 use crate::Loop;
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 use rustix::fs::{self as rfs, AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
-use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::ffi::{CStr, CString};
 
@@ -629,7 +629,7 @@ impl Loop {
 /// `call(handle, name, events, status)` makes each callback, with the loop
 /// not borrowed.
 pub fn dispatch(
-    lp: &RefCell<Loop>,
+    lp: &LoopCell<Loop>,
     token: Token,
     mut call: impl FnMut(Token, &CStr, i32, i32),
 ) -> bool {
@@ -711,7 +711,7 @@ mod tests {
 
     /// Delivers what is queued, like the loop does when the descriptor is
     /// readable; `act` runs in each callback with the loop.
-    fn pump(lp: &RefCell<Loop>, act: impl Fn(&RefCell<Loop>, Token, &str)) -> Log {
+    fn pump(lp: &LoopCell<Loop>, act: impl Fn(&LoopCell<Loop>, Token, &str)) -> Log {
         let token = lp.borrow().fs_events.as_deref().unwrap().token();
         let mut log = Vec::new();
         assert!(dispatch(lp, token, |h, name, ev, st| {
@@ -722,8 +722,8 @@ mod tests {
         log
     }
 
-    fn new_loop() -> RefCell<Loop> {
-        RefCell::new(Loop::new().unwrap())
+    fn new_loop() -> LoopCell<Loop> {
+        LoopCell::new(Loop::new().unwrap())
     }
 
     #[test]

@@ -9,5 +9,6 @@
 pub mod clock;
 pub mod fd;
 pub mod fork;
+pub mod loop_cell;
 pub mod poller;
 pub mod process;

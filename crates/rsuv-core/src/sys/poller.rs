@@ -53,6 +53,33 @@ impl Poller {
         self.epfd.as_raw_fd()
     }
 
+    /// Lends the epoll set and the event buffer out for a wait that holds
+    /// no borrow of the loop (see `LoopCell`); `end_wait` takes them back.
+    pub fn begin_wait(&mut self) -> DetachedWait {
+        DetachedWait {
+            epfd: self.epfd.as_raw_fd(),
+            events: std::mem::take(&mut self.events),
+        }
+    }
+
+    /// Takes back what [`Poller::begin_wait`] lent; `ready` then lists what
+    /// the wait collected.
+    pub fn end_wait(&mut self, wait: DetachedWait) {
+        self.events = wait.events;
+    }
+
+    /// The readiness the last wait collected.
+    pub fn ready(&self) -> impl Iterator<Item = Ready> + '_ {
+        self.events.iter().map(|e| {
+            // Copy out of the packed kernel struct before use.
+            let (data, flags) = (e.data, e.flags);
+            Ready {
+                token: data.u64(),
+                events: flags.bits(),
+            }
+        })
+    }
+
     /// Registers `fd` for readability, reported with `token`.
     pub fn add_readable(&self, fd: impl AsFd, token: u64) -> io::Result<()> {
         epoll::add(
@@ -119,19 +146,48 @@ impl Poller {
             };
             Some(&ts)
         };
-        self.events.clear();
-        match epoll::wait(&self.epfd, spare_capacity(&mut self.events), timeout) {
-            Ok(_) | Err(Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-        Ok(self.events.iter().map(|e| {
-            // Copy out of the packed kernel struct before use.
-            let (data, flags) = (e.data, e.flags);
-            Ready {
-                token: data.u64(),
-                events: flags.bits(),
-            }
-        }))
+        wait_into(self.epfd.as_fd(), &mut self.events, timeout)?;
+        Ok(self.ready())
+    }
+}
+
+/// The epoll wait of [`Poller::begin_wait`], made while the loop is not
+/// borrowed; the loop's thread keeps the poller (and its descriptor) alive
+/// meanwhile.
+pub struct DetachedWait {
+    epfd: i32,
+    events: Vec<epoll::Event>,
+}
+
+impl DetachedWait {
+    pub fn wait(&mut self, timeout_ms: i32, block_sigprof: bool) -> io::Result<()> {
+        let _blocked = block_sigprof.then(SigprofBlock::new);
+        let ts;
+        let timeout = if timeout_ms < 0 {
+            None
+        } else {
+            ts = Timespec {
+                tv_sec: i64::from(timeout_ms / 1000),
+                tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
+            };
+            Some(&ts)
+        };
+        // SAFETY: the epoll descriptor of a poller that its loop's thread
+        // (this one) keeps open until `end_wait`.
+        let epfd = unsafe { BorrowedFd::borrow_raw(self.epfd) };
+        wait_into(epfd, &mut self.events, timeout)
+    }
+}
+
+fn wait_into(
+    epfd: BorrowedFd<'_>,
+    events: &mut Vec<epoll::Event>,
+    timeout: Option<&Timespec>,
+) -> io::Result<()> {
+    events.clear();
+    match epoll::wait(epfd, spare_capacity(events), timeout) {
+        Ok(_) | Err(Errno::INTR) => Ok(()),
+        Err(e) => Err(e.into()),
     }
 }
 
