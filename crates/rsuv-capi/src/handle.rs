@@ -34,6 +34,17 @@ pub(crate) unsafe fn init(
     .map_or(UV_EINVAL, |()| 0)
 }
 
+/// Undoes [`init`] for a handle whose init call fails after registering
+/// it, as libuv takes such a handle off the loop's queue again: the program
+/// may never close it, and the loop must still close.
+///
+/// # Safety
+/// `h` is null or points to a handle struct.
+pub(crate) unsafe fn uninit(h: *mut uv_handle_t) {
+    // SAFETY: per the contract.
+    unsafe { with_handle(h, |l, id| l.discard_handle(id)) };
+}
+
 /// Runs `f` on the engine with `h`'s id; `None` if `h` is not a live handle
 /// of an initialized loop (never initialized, moved, or fully closed).
 ///

@@ -4,15 +4,16 @@
 //! This layer reads `uv_process_options_t` into the engine's `Options`,
 //! opens the parent's ends of `UV_CREATE_PIPE` slots in the program's pipe
 //! handles, and makes the exit callback when the engine reports the exit.
-//! As in libuv, `uv_spawn` initializes the handle before anything can fail,
-//! so `uv_close` works on it whatever `uv_spawn` returned, and an exec
-//! failure (the program is missing, not executable, setuid refused...) is
-//! `uv_spawn`'s own result, with the stdio pipes opened all the same.
+//! As in libuv 1.52, a failure to start the child (the program is missing,
+//! not executable, setuid refused...) is `uv_spawn`'s own result with the
+//! handle registered, so the program closes it, and the stdio pipes opened
+//! all the same; a failure before that (a refused stdio container, no
+//! descriptor for a pipe) leaves the handle unregistered.
 
 #![allow(non_camel_case_types)]
 
 use crate::abi::*;
-use crate::handle::{init, with_handle};
+use crate::handle::{init, uninit, with_handle};
 use crate::stream::{stream_open, uv_stream_t, READABLE, WRITABLE};
 use rsuv_core::error::UV_EINVAL;
 use rsuv_core::process::{Options, Stdio};
@@ -147,12 +148,8 @@ pub unsafe extern "C" fn uv_spawn(
 ) -> c_int {
     // SAFETY: per the contract.
     unsafe {
-        let r = init(lp, h as *mut uv_handle_t, UV_PROCESS, Kind::Other);
-        if r != 0 {
-            return r;
-        }
-        (*h).pid = 0;
-        (*h).exit_cb = None;
+        // libuv asserts these before it touches the handle; refused here,
+        // they leave it unregistered, like libuv's other early failures.
         if options.is_null() {
             return UV_EINVAL;
         }
@@ -164,16 +161,29 @@ pub unsafe extern "C" fn uv_spawn(
         if count > 0 && o.stdio.is_null() {
             return UV_EINVAL;
         }
+        let r = init(lp, h as *mut uv_handle_t, UV_PROCESS, Kind::Other);
+        if r != 0 {
+            return r;
+        }
+        (*h).pid = 0;
+        (*h).exit_cb = None;
         let containers: &[uv_stdio_container_t] = if count == 0 {
             &[]
         } else {
             std::slice::from_raw_parts(o.stdio, count)
         };
+        // A refused stdio container, or a pipe that cannot be made, fails
+        // before any child exists: libuv 1.52 then takes the handle off the
+        // loop again (only a failure to start the child leaves it
+        // registered, for the program to close).
         let mut stdio = Vec::with_capacity(count);
         for c in containers {
             match stdio_plan(c) {
                 Ok(s) => stdio.push(s),
-                Err(e) => return e,
+                Err(e) => {
+                    uninit(h as *mut uv_handle_t);
+                    return e;
+                }
             }
         }
         let args = c_strings(o.args);
@@ -198,7 +208,10 @@ pub unsafe extern "C" fn uv_spawn(
             s
         }) {
             Some(Ok(s)) => s,
-            Some(Err(e)) => return -e.raw_os_error(),
+            Some(Err(e)) => {
+                uninit(h as *mut uv_handle_t);
+                return -e.raw_os_error();
+            }
             None => return UV_EINVAL,
         };
         if spawned.exec_error.is_none() {
@@ -215,6 +228,7 @@ pub unsafe extern "C" fn uv_spawn(
                 flags |= WRITABLE;
             }
             let fd = fd.into_raw_fd();
+            // Cannot fail: stdio_plan took only pipes without a descriptor.
             let r = stream_open(c.data.stream, fd, flags);
             if r != 0 {
                 let _ = rsuv_core::sys::fd::close(fd);
