@@ -8,12 +8,13 @@
 //! not executable, setuid refused...) is `uv_spawn`'s own result with the
 //! handle registered, so the program closes it, and the stdio pipes opened
 //! all the same; a failure before that (a refused stdio container, no
-//! descriptor for a pipe) leaves the handle unregistered.
+//! descriptor for a pipe) takes the handle off the loop: `uv_walk` and
+//! `uv_loop_close` no longer see it, though `uv_close` still works on it.
 
 #![allow(non_camel_case_types)]
 
 use crate::abi::*;
-use crate::handle::{init, uninit, with_handle};
+use crate::handle::{detach, init, with_handle};
 use crate::stream::{stream_open, uv_stream_t, READABLE, WRITABLE};
 use rsuv_core::error::UV_EINVAL;
 use rsuv_core::process::{Options, Stdio};
@@ -148,42 +149,42 @@ pub unsafe extern "C" fn uv_spawn(
 ) -> c_int {
     // SAFETY: per the contract.
     unsafe {
-        // libuv asserts these before it touches the handle; refused here,
-        // they leave it unregistered, like libuv's other early failures.
-        if options.is_null() {
-            return UV_EINVAL;
-        }
-        let o = &*options;
-        if o.file.is_null() || o.args.is_null() || o.flags & !ALL_FLAGS != 0 {
-            return UV_EINVAL;
-        }
-        let count = o.stdio_count.max(0) as usize;
-        if count > 0 && o.stdio.is_null() {
-            return UV_EINVAL;
-        }
         let r = init(lp, h as *mut uv_handle_t, UV_PROCESS, Kind::Other);
         if r != 0 {
             return r;
         }
         (*h).pid = 0;
         (*h).exit_cb = None;
+        // A failure before any child exists (a refused stdio container, a
+        // pipe that cannot be made) takes the handle off the loop again, as
+        // libuv 1.52 does: closable, but not waited for. Only a failure to
+        // start the child leaves it registered, for the program to close.
+        // Arguments libuv asserts on are treated the same way.
+        let fail = |e: c_int| {
+            detach(h as *mut uv_handle_t);
+            e
+        };
+        if options.is_null() {
+            return fail(UV_EINVAL);
+        }
+        let o = &*options;
+        if o.file.is_null() || o.args.is_null() || o.flags & !ALL_FLAGS != 0 {
+            return fail(UV_EINVAL);
+        }
+        let count = o.stdio_count.max(0) as usize;
+        if count > 0 && o.stdio.is_null() {
+            return fail(UV_EINVAL);
+        }
         let containers: &[uv_stdio_container_t] = if count == 0 {
             &[]
         } else {
             std::slice::from_raw_parts(o.stdio, count)
         };
-        // A refused stdio container, or a pipe that cannot be made, fails
-        // before any child exists: libuv 1.52 then takes the handle off the
-        // loop again (only a failure to start the child leaves it
-        // registered, for the program to close).
         let mut stdio = Vec::with_capacity(count);
         for c in containers {
             match stdio_plan(c) {
                 Ok(s) => stdio.push(s),
-                Err(e) => {
-                    uninit(h as *mut uv_handle_t);
-                    return e;
-                }
+                Err(e) => return fail(e),
             }
         }
         let args = c_strings(o.args);
@@ -208,10 +209,7 @@ pub unsafe extern "C" fn uv_spawn(
             s
         }) {
             Some(Ok(s)) => s,
-            Some(Err(e)) => {
-                uninit(h as *mut uv_handle_t);
-                return -e.raw_os_error();
-            }
+            Some(Err(e)) => return fail(-e.raw_os_error()),
             None => return UV_EINVAL,
         };
         if spawned.exec_error.is_none() {

@@ -78,7 +78,7 @@ pub unsafe extern "C" fn uv_tcp_init_ex(
     unsafe {
         // In libuv's order: the stream first (which reserves the loop's
         // EMFILE descriptor), then the socket, whose failure takes the
-        // handle off the loop again.
+        // handle off the loop again (closable, but not waited for).
         let err = stream_init(lp, h, UV_TCP);
         if err != 0 {
             return err;
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn uv_tcp_init_ex(
             );
             if fd == -1 {
                 let err = -errno();
-                crate::handle::uninit(h as *mut uv_handle_t);
+                crate::handle::detach(h as *mut uv_handle_t);
                 return err;
             }
             (*h).p.fd = fd;
