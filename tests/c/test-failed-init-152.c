@@ -6,8 +6,9 @@
  * that is not a pipe, UV_INHERIT_FD of -1) or its socket pair cannot be
  * made (EMFILE), no child is started and libuv 1.52 takes the process
  * handle off the loop again: uv_walk does not see it and uv_loop_close()
- * succeeds without closing it. (A failure to start the child leaves it
- * registered; test-failed-init.c checks that.)
+ * succeeds without closing it, though uv_close() on it still works. (A
+ * failure to start the child leaves it registered; test-failed-init.c
+ * checks that.)
  *
  * uv_pipe_bind2 and uv_pipe_connect2 with unknown flags, an empty name or
  * a NUL inside a path: UV_EINVAL, the pipe still registered and closable,
@@ -57,6 +58,11 @@ static void test_spawn_stdio_refused(void) {
   stdio[0].data.fd = -1;
   spawn_one(&proc, stdio, 1, UV_EINVAL);
   expect_unregistered(&loop, &proc);
+
+  /* Closing such a handle still works (Node closes it after an error). */
+  ASSERT_OK(uv_loop_init(&loop));
+  spawn_one(&proc, stdio, 1, UV_EINVAL);
+  expect_detached(&loop, &proc);
 }
 
 static void test_spawn_pipe_emfile(void) {

@@ -6,7 +6,7 @@
  *
  * Not registered (uv_loop_close() succeeds without a close): invalid
  * uv_tcp_init_ex/uv_udp_init_ex flags or family, their socket failing with
- * EMFILE, uv_tty_init on a file, /dev/null or a closed descriptor,
+ * EMFILE (the TCP handle can still be closed), uv_tty_init on a file, /dev/null or a closed descriptor,
  * uv_poll_init on a watched, closed, negative or regular-file descriptor.
  *
  * Registered and closable: uv_signal_start with a bad signal (a started
@@ -195,7 +195,9 @@ static void test_emfile(void) {
   uv_connect_t req;
   struct sockaddr_in a = loopback4(0);
 
-  /* Sockets made by init: nothing is registered. */
+  /* Sockets made by init: nothing is registered. (uv_udp_init_ex makes
+   * its socket first; uv_tcp_init_ex takes the handle off the loop again,
+   * and closing it still works.) */
   ASSERT_OK(uv_loop_init(&loop));
   exhaust_fds();
   scribble(&t, sizeof(t));
@@ -204,6 +206,12 @@ static void test_emfile(void) {
   ASSERT_ERR(uv_udp_init_ex(&loop, &u, AF_INET), UV_EMFILE);
   restore_fds();
   expect_unregistered(&loop, &t);
+
+  ASSERT_OK(uv_loop_init(&loop));
+  exhaust_fds();
+  ASSERT_ERR(uv_tcp_init_ex(&loop, &t, AF_INET6), UV_EMFILE);
+  restore_fds();
+  expect_detached(&loop, &t);
 
   /* The socket made by bind: the handle stays, without a descriptor. */
   ASSERT_OK(uv_loop_init(&loop));
