@@ -110,7 +110,9 @@ pub unsafe extern "C" fn uv_fs_event_init(lp: *mut uv_loop_t, h: *mut uv_fs_even
 }
 
 /// libuv ignores `UV_FS_EVENT_WATCH_ENTRY` and `UV_FS_EVENT_STAT`;
-/// `UV_FS_EVENT_RECURSIVE` watches the whole tree (see the engine).
+/// `UV_FS_EVENT_RECURSIVE` watches the whole tree (see the engine). A
+/// null callback is accepted, as libuv accepts it (the handle is started;
+/// its events go nowhere).
 ///
 /// # Safety
 /// `h` is an initialized fs_event handle; `path` a C string.
@@ -121,7 +123,7 @@ pub unsafe extern "C" fn uv_fs_event_start(
     path: *const c_char,
     flags: c_uint,
 ) -> c_int {
-    if h.is_null() || path.is_null() || cb.is_none() {
+    if h.is_null() || path.is_null() {
         return UV_EINVAL;
     }
     // SAFETY: per the contract.

@@ -169,7 +169,8 @@ pub unsafe extern "C" fn uv_fs_poll_init(lp: *mut uv_loop_t, h: *mut uv_fs_poll_
 }
 
 /// Starting a handle that is polling already does nothing, as in libuv. A
-/// null callback is refused (libuv would call it on the first change).
+/// null callback is accepted, as libuv accepts it: the handle is started
+/// and polls, and reports go nowhere (libuv would call NULL at the first).
 ///
 /// # Safety
 /// `h` is an initialized fs_poll handle; `path` a C string.
@@ -180,7 +181,7 @@ pub unsafe extern "C" fn uv_fs_poll_start(
     path: *const c_char,
     interval: c_uint,
 ) -> c_int {
-    if h.is_null() || path.is_null() || cb.is_none() {
+    if h.is_null() || path.is_null() {
         return UV_EINVAL;
     }
     // SAFETY: per the contract.

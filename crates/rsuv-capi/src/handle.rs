@@ -34,6 +34,19 @@ pub(crate) unsafe fn init(
     .map_or(UV_EINVAL, |()| 0)
 }
 
+/// Takes a handle whose init call fails after [`init`] off its loop, as
+/// libuv takes such a handle off the loop's queue again: `uv_walk` and
+/// `uv_loop_close` no longer see it (the program may never close it, and
+/// the loop must still close), yet `uv_close` on it still works and calls
+/// back, as it does in libuv.
+///
+/// # Safety
+/// `h` is null or points to a handle struct.
+pub(crate) unsafe fn detach(h: *mut uv_handle_t) {
+    // SAFETY: per the contract.
+    unsafe { with_handle(h, |l, id| l.detach_handle(id)) };
+}
+
 /// Runs `f` on the engine with `h`'s id; `None` if `h` is not a live handle
 /// of an initialized loop (never initialized, moved, or fully closed).
 ///

@@ -132,17 +132,21 @@ pub unsafe extern "C" fn uv_loop_init(lp: *mut uv_loop_t) -> c_int {
     if lp.is_null() {
         return UV_EINVAL;
     }
-    let engine = match Loop::new() {
-        Ok(l) => l,
-        Err(e) => return -e.raw_os_error().unwrap_or(libc::ENOMEM),
-    };
     // SAFETY: lp is writable for the struct's size; libuv keeps `data`
-    // across init and zeroes the rest.
+    // across init and zeroes the rest first, so a loop whose init failed
+    // holds no stale engine pointer for a later call to trust.
     unsafe {
         let data = (*lp).data;
         ptr::write_bytes(lp as *mut u8, 0, UV_LOOP_SIZE);
         (*lp).data = data;
         (*lp).emfile_fd = -1;
+    }
+    let engine = match Loop::new() {
+        Ok(l) => l,
+        Err(e) => return -e.raw_os_error().unwrap_or(libc::ENOMEM),
+    };
+    // SAFETY: as above.
+    unsafe {
         (*lp).shared = std::sync::Arc::as_ptr(engine.shared()) as *const c_void;
         (*lp).internal_fields = Box::into_raw(Box::new(LoopBox {
             engine: LoopCell::new(engine),

@@ -76,8 +76,13 @@ pub(crate) fn io(token: usize, events: u32) {
 /// `lp` is an initialized loop, `h` writable `uv_poll_t` memory.
 #[no_mangle]
 pub unsafe extern "C" fn uv_poll_init(lp: *mut uv_loop_t, h: *mut uv_poll_t, fd: c_int) -> c_int {
-    if h.is_null() || fd < 0 {
+    if h.is_null() {
         return UV_EINVAL;
+    }
+    // libuv asks epoll, which answers EBADF for a negative number (the
+    // engine cannot lend one to the kernel interface).
+    if fd < 0 {
+        return UV_EBADF;
     }
     // SAFETY: per the contract.
     let checked = unsafe {

@@ -4,15 +4,17 @@
 //! This layer reads `uv_process_options_t` into the engine's `Options`,
 //! opens the parent's ends of `UV_CREATE_PIPE` slots in the program's pipe
 //! handles, and makes the exit callback when the engine reports the exit.
-//! As in libuv, `uv_spawn` initializes the handle before anything can fail,
-//! so `uv_close` works on it whatever `uv_spawn` returned, and an exec
-//! failure (the program is missing, not executable, setuid refused...) is
-//! `uv_spawn`'s own result, with the stdio pipes opened all the same.
+//! As in libuv 1.52, a failure to start the child (the program is missing,
+//! not executable, setuid refused...) is `uv_spawn`'s own result with the
+//! handle registered, so the program closes it, and the stdio pipes opened
+//! all the same; a failure before that (a refused stdio container, no
+//! descriptor for a pipe) takes the handle off the loop: `uv_walk` and
+//! `uv_loop_close` no longer see it, though `uv_close` still works on it.
 
 #![allow(non_camel_case_types)]
 
 use crate::abi::*;
-use crate::handle::{init, with_handle};
+use crate::handle::{detach, init, with_handle};
 use crate::stream::{stream_open, uv_stream_t, READABLE, WRITABLE};
 use rsuv_core::error::UV_EINVAL;
 use rsuv_core::process::{Options, Stdio};
@@ -153,16 +155,25 @@ pub unsafe extern "C" fn uv_spawn(
         }
         (*h).pid = 0;
         (*h).exit_cb = None;
+        // A failure before any child exists (a refused stdio container, a
+        // pipe that cannot be made) takes the handle off the loop again, as
+        // libuv 1.52 does: closable, but not waited for. Only a failure to
+        // start the child leaves it registered, for the program to close.
+        // Arguments libuv asserts on are treated the same way.
+        let fail = |e: c_int| {
+            detach(h as *mut uv_handle_t);
+            e
+        };
         if options.is_null() {
-            return UV_EINVAL;
+            return fail(UV_EINVAL);
         }
         let o = &*options;
         if o.file.is_null() || o.args.is_null() || o.flags & !ALL_FLAGS != 0 {
-            return UV_EINVAL;
+            return fail(UV_EINVAL);
         }
         let count = o.stdio_count.max(0) as usize;
         if count > 0 && o.stdio.is_null() {
-            return UV_EINVAL;
+            return fail(UV_EINVAL);
         }
         let containers: &[uv_stdio_container_t] = if count == 0 {
             &[]
@@ -173,7 +184,7 @@ pub unsafe extern "C" fn uv_spawn(
         for c in containers {
             match stdio_plan(c) {
                 Ok(s) => stdio.push(s),
-                Err(e) => return e,
+                Err(e) => return fail(e),
             }
         }
         let args = c_strings(o.args);
@@ -192,7 +203,7 @@ pub unsafe extern "C" fn uv_spawn(
         // call into it, see rsuv_core::process::spawn).
         let mut spawned = match rsuv_core::process::spawn(&opts) {
             Ok(s) => s,
-            Err(e) => return -e.raw_os_error(),
+            Err(e) => return fail(-e.raw_os_error()),
         };
         if let Some(started) = spawned.started.take() {
             let watched = with_handle(h as *const uv_handle_t, |l, id| {
@@ -225,6 +236,7 @@ pub unsafe extern "C" fn uv_spawn(
                 flags |= WRITABLE;
             }
             let fd = fd.into_raw_fd();
+            // Cannot fail: stdio_plan took only pipes without a descriptor.
             let r = stream_open(c.data.stream, fd, flags);
             if r != 0 {
                 let _ = rsuv_core::sys::fd::close(fd);

@@ -714,11 +714,14 @@ unsafe fn start(h: *mut uv_signal_t, cb: uv_signal_cb, signum: c_int, oneshot: b
     }
     // SAFETY: as above.
     unsafe {
-        (*h).signal_cb = cb;
         let err = register(h as usize, (*h).handle.loop_ as usize, signum, oneshot);
         if err != 0 {
+            // As libuv: a refused start leaves `signal_cb` as it was.
             return err;
         }
+        // Signals reach the callback on this (the loop's) thread, so it
+        // cannot be needed before it is set.
+        (*h).signal_cb = cb;
         (*h).signum = signum;
         with_handle(h as *const uv_handle_t, |l, id| l.activate(id));
     }

@@ -76,28 +76,24 @@ pub unsafe extern "C" fn uv_tcp_init_ex(
     }
     // SAFETY: per the contract.
     unsafe {
-        // The socket comes first, so a failure leaves no handle registered.
-        let fd = if domain == libc::AF_UNSPEC {
-            -1
-        } else {
+        // In libuv's order: the stream first (which reserves the loop's
+        // EMFILE descriptor), then the socket, whose failure takes the
+        // handle off the loop again (closable, but not waited for).
+        let err = stream_init(lp, h, UV_TCP);
+        if err != 0 {
+            return err;
+        }
+        if domain != libc::AF_UNSPEC {
             let fd = libc::socket(
                 domain,
                 libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
                 0,
             );
             if fd == -1 {
-                return -errno();
+                let err = -errno();
+                crate::handle::detach(h as *mut uv_handle_t);
+                return err;
             }
-            fd
-        };
-        let err = stream_init(lp, h, UV_TCP);
-        if err != 0 {
-            if fd != -1 {
-                libc::close(fd);
-            }
-            return err;
-        }
-        if fd != -1 {
             (*h).p.fd = fd;
         }
         0

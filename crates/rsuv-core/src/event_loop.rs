@@ -476,6 +476,31 @@ impl Loop {
         }
     }
 
+    /// Takes a handle whose init failed after registering it off the loop,
+    /// as libuv takes such a handle off its queue again: `uv_walk` and
+    /// `uv_loop_close` no longer see it, and it keeps nothing alive. Its
+    /// record stays valid, so `uv_close` still works on it and calls back,
+    /// as libuv's does on such a handle; the close phase (or the loop's
+    /// end) frees it. Meant for a handle never started: its timer,
+    /// loop-watcher, async and I/O state go, but a child, fs_event or
+    /// fs_poll must not exist. Internal handles are left alone.
+    pub fn detach_handle(&mut self, id: HandleId) {
+        if !self.handles.is_live(id) || self.handles.rec(id).kind == Kind::Internal {
+            return;
+        }
+        match self.handles.rec(id).kind {
+            Kind::Timer => self.timer_stop(id),
+            Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
+            Kind::Async => {
+                self.remove_async(id);
+                self.deactivate(id);
+            }
+            Kind::Other | Kind::Internal => self.deactivate(id),
+        }
+        self.io_close(id);
+        self.handles.unlink(id);
+    }
+
     /// Whether `id` is the live handle whose struct is at `token`.
     pub fn is_handle(&self, id: HandleId, token: Token) -> bool {
         self.handles.get(id, token).is_some()
@@ -1464,6 +1489,43 @@ mod tests {
         });
         run(&lp, RunMode::Default, &host);
         assert_eq!(host.take(), vec![("timer", 1)]);
+    }
+
+    #[test]
+    fn detached_handles_are_unseen_but_closable() {
+        let lp = new_loop();
+        let other = {
+            let mut l = lp.borrow_mut();
+            let kept = l.init_handle(1, Kind::Other);
+            let other = l.init_handle(2, Kind::Other);
+            let timer = l.init_handle(3, Kind::Timer);
+            let asy = l.init_handle(4, Kind::Async);
+            l.timer_start(timer, 0, 0);
+            l.detach_handle(other);
+            l.detach_handle(timer);
+            l.detach_handle(asy);
+            // Twice, or on an internal handle: nothing more happens.
+            l.detach_handle(other);
+            let internal = l.init_internal(5);
+            l.detach_handle(internal);
+            assert_eq!(l.handle_tokens(), vec![1]);
+            assert_eq!(l.handle_count(), 1);
+            assert_eq!(l.active_handles(), 0);
+            assert!(l.is_handle(kept, 1));
+            assert!(l.is_handle(other, 2));
+            other
+        };
+        // No timer or async is left to call back.
+        let host = TestHost::new(&lp);
+        assert!(!run(&lp, RunMode::NoWait, &host));
+        assert!(host.take().is_empty());
+        // Closing one works as for any handle, and frees its record.
+        lp.borrow_mut().close(other, Default::default());
+        run(&lp, RunMode::NoWait, &host);
+        assert_eq!(host.take(), vec![("close", 2)]);
+        let l = lp.borrow();
+        assert!(!l.is_handle(other, 2));
+        assert_eq!(l.handle_tokens(), vec![1]);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! handle, addressed by a small id stored in the handle's private area.
 //!
 //! Records live in a slab (`Vec` plus free list), so starting and stopping
-//! handles never allocates, and are also linked in init order for `uv_walk`.
+//! handles never allocates, and are also linked in init order for `uv_walk`
+//! (a record taken off that list stays valid until it is removed).
 //! The caller's struct is known only by its address, the `token`: the engine
 //! never dereferences it.
 
@@ -41,6 +42,8 @@ pub(crate) struct Record {
     pub flags: u8,
     prev: u32,
     next: u32,
+    /// On the init-order list (counted by `len`, seen by `iter`).
+    linked: bool,
     /// For idle/prepare/check: the watcher-phase epoch when last started, so
     /// a handle started during a phase waits for the next one.
     pub start_epoch: u64,
@@ -92,6 +95,7 @@ impl Registry {
             flags: REF,
             prev: self.tail,
             next: NIL,
+            linked: true,
             start_epoch: 0,
             due: 0,
             repeat: 0,
@@ -123,11 +127,16 @@ impl Registry {
         HandleId(id)
     }
 
-    pub fn remove(&mut self, id: HandleId) {
-        let (prev, next) = {
+    /// Takes `id` off the init-order list: `iter` and `len` no longer see
+    /// it, but its record stays valid (`get` finds it) until `remove`.
+    pub fn unlink(&mut self, id: HandleId) {
+        let (prev, next, linked) = {
             let r = &self.records[id.0 as usize];
-            (r.prev, r.next)
+            (r.prev, r.next, r.linked)
         };
+        if !linked {
+            return;
+        }
         if prev == NIL {
             self.head = next;
         } else {
@@ -138,11 +147,16 @@ impl Registry {
         } else {
             self.records[next as usize].prev = prev;
         }
+        self.records[id.0 as usize].linked = false;
+        self.live -= 1;
+    }
+
+    pub fn remove(&mut self, id: HandleId) {
+        self.unlink(id);
         let r = &mut self.records[id.0 as usize];
         r.token = 0;
         r.kind = Kind::Other;
         self.free.push(id.0);
-        self.live -= 1;
     }
 
     /// The record for `id` if it belongs to the struct at `token`: a handle
@@ -209,5 +223,24 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert!(r.get(c, 0x31).is_none(), "wrong token is rejected");
         assert!(r.get(HandleId(99), 0x30).is_none());
+    }
+
+    #[test]
+    fn unlinked_records_stay_valid_until_removed() {
+        let mut r = Registry::new();
+        let a = r.insert(0x10, Kind::Other);
+        let b = r.insert(0x20, Kind::Other);
+        r.unlink(a);
+        r.unlink(a);
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![b]);
+        assert_eq!(r.len(), 1);
+        assert!(r.get(a, 0x10).is_some());
+        let c = r.insert(0x30, Kind::Other);
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![b, c]);
+        r.remove(a);
+        assert!(r.get(a, 0x10).is_none());
+        assert_eq!(r.iter().collect::<Vec<_>>(), vec![b, c]);
+        assert_eq!(r.len(), 2);
+        assert_eq!(r.insert(0x40, Kind::Other), a, "its slot is reused");
     }
 }
