@@ -333,8 +333,18 @@ pub unsafe extern "C" fn uv_stop(lp: *mut uv_loop_t) {
 /// `lp` points to an initialized loop.
 #[no_mangle]
 pub unsafe extern "C" fn uv_loop_alive(lp: *const uv_loop_t) -> c_int {
-    // SAFETY: per the contract.
-    unsafe { with_loop(lp as *mut _, |l| l.alive() as c_int) }.unwrap_or(0)
+    if lp.is_null() {
+        return 0;
+    }
+    // SAFETY: per the contract. The public counters mirror the engine's
+    // after every call into it, so a loop with an active handle or request
+    // is alive without taking the engine (programs poll this in loops).
+    unsafe {
+        if (*lp).active_handles > 0 || (*lp).active_reqs > 0 {
+            return 1;
+        }
+        with_loop(lp as *mut _, |l| l.alive() as c_int).unwrap_or(0)
+    }
 }
 
 /// # Safety

@@ -12,13 +12,13 @@
 //!
 //! Taking `owner` costs an atomic read-modify-write, so `uv_run` *holds*
 //! the cell ([`LoopCell::hold`]): its thread stays the owner between its
-//! borrows and they cost what a `RefCell`'s do. It always lets go around
-//! the blocking wait ([`LoopCell::release_while`]), and around a callback
-//! into the program when another thread is waiting for the cell
-//! ([`LoopCell::call_out`]), so that thread waits at most for the engine's
-//! bookkeeping and the callback running when it came. (A callback that
-//! itself waits for a thread which is waiting for the loop would wait
-//! forever; libuv makes no promise to either thread there.)
+//! borrows and they cost what a `RefCell`'s do. It lets go around the
+//! blocking wait ([`LoopCell::release_while`]) and around every callback
+//! into the program ([`LoopCell::call_out`]), so another thread waits at
+//! most for the engine's own bookkeeping, and a callback that waits for a
+//! thread which is waiting for the loop cannot deadlock with it (uvloop:
+//! a Python thread holding the GIL starts a handle while a callback on the
+//! loop thread waits for the GIL).
 
 use std::cell::{Cell, UnsafeCell};
 use std::ops::{Deref, DerefMut};
@@ -32,8 +32,6 @@ pub struct LoopCell<T> {
     borrows: Cell<isize>,
     /// The owner keeps `owner` when its borrows end (`hold`).
     held: Cell<bool>,
-    /// Threads waiting to become the owner.
-    waiters: AtomicUsize,
     value: UnsafeCell<T>,
 }
 
@@ -87,7 +85,6 @@ impl<T> LoopCell<T> {
             owner: AtomicUsize::new(0),
             borrows: Cell::new(0),
             held: Cell::new(false),
-            waiters: AtomicUsize::new(0),
             value: UnsafeCell::new(value),
         }
     }
@@ -115,7 +112,6 @@ impl<T> LoopCell<T> {
 
     #[cold]
     fn wait_for_turn(&self, me: usize) {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut spins = 0u32;
         while self
             .owner
@@ -129,7 +125,6 @@ impl<T> LoopCell<T> {
                 std::thread::yield_now();
             }
         }
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
     }
 
     fn leave_if_unborrowed(&self) {
@@ -151,16 +146,13 @@ impl<T> LoopCell<T> {
         self.leave_if_unborrowed();
     }
 
-    /// Lets go of a held cell while the returned guard lives, if another
-    /// thread is waiting for it: around a callback into the program.
+    /// Lets go of a held cell while the returned guard lives: around a
+    /// callback into the program. Always, and not only when a thread is
+    /// waiting already: one may come during the callback and block it (a
+    /// Python thread holding the GIL waits for the loop while the callback
+    /// waits for the GIL).
     #[inline]
     pub fn call_out(&self) -> CallOut<'_, T> {
-        if self.waiters.load(Ordering::Relaxed) == 0 {
-            return CallOut {
-                cell: self,
-                held: false,
-            };
-        }
         self.release_while()
     }
 
