@@ -667,28 +667,16 @@ unsafe fn try_write(
     unsafe {
         let iovcnt = nbufs.min(IOV_MAX) as c_int;
         let fd = (*s).p.fd;
-        let n = loop {
-            let n = if !send_handle.is_null() {
+        write_result(|| {
+            if !send_handle.is_null() {
                 crate::pipe::send_with_handle(fd, bufs as *const libc::iovec, iovcnt, send_handle)
             } else if iovcnt == 1 {
                 // The kernel's iovec import is measurable on small writes.
                 libc::write(fd, (*bufs).base as *const c_void, (*bufs).len)
             } else {
                 libc::writev(fd, bufs as *const libc::iovec, iovcnt)
-            };
-            if n == -1 && errno() == libc::EINTR {
-                continue;
             }
-            break n;
-        };
-        if n == -1 {
-            let e = errno();
-            if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
-                return UV_EAGAIN as isize;
-            }
-            return -(e as isize);
-        }
-        n
+        })
     }
 }
 
@@ -877,23 +865,27 @@ unsafe fn gather(
 /// error.
 unsafe fn try_writev(s: *mut uv_stream_t, iov: *const libc::iovec, count: usize) -> isize {
     // SAFETY: iov holds `count` entries pointing into live writes' buffers.
-    unsafe {
-        let n = loop {
-            let n = libc::writev((*s).p.fd, iov, count as c_int);
-            if n == -1 && errno() == libc::EINTR {
-                continue;
-            }
-            break n;
-        };
-        if n == -1 {
-            let e = errno();
-            if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
-                return UV_EAGAIN as isize;
-            }
-            return -(e as isize);
+    write_result(|| unsafe { libc::writev((*s).p.fd, iov, count as c_int) })
+}
+
+/// Runs a write call until it is not interrupted: bytes written,
+/// `UV_EAGAIN` when the socket is full, or the error.
+fn write_result(mut call: impl FnMut() -> isize) -> isize {
+    let n = loop {
+        let n = call();
+        if n == -1 && errno() == libc::EINTR {
+            continue;
         }
-        n
+        break n;
+    };
+    if n == -1 {
+        let e = errno();
+        if e == libc::EAGAIN || e == libc::EWOULDBLOCK || e == libc::ENOBUFS {
+            return UV_EAGAIN as isize;
+        }
+        return -(e as isize);
     }
+    n
 }
 
 /// Credits `n` bytes written by a `writev` of the first `reqs` queued

@@ -135,18 +135,12 @@ impl Poller {
         timeout_ms: i32,
         block_sigprof: bool,
     ) -> io::Result<impl Iterator<Item = Ready> + '_> {
-        let _blocked = block_sigprof.then(SigprofBlock::new);
-        let ts;
-        let timeout = if timeout_ms < 0 {
-            None
-        } else {
-            ts = Timespec {
-                tv_sec: i64::from(timeout_ms / 1000),
-                tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
-            };
-            Some(&ts)
-        };
-        wait_into(self.epfd.as_fd(), &mut self.events, timeout)?;
+        wait_into(
+            self.epfd.as_fd(),
+            &mut self.events,
+            timeout_ms,
+            block_sigprof,
+        )?;
         Ok(self.ready())
     }
 }
@@ -161,29 +155,32 @@ pub struct DetachedWait {
 
 impl DetachedWait {
     pub fn wait(&mut self, timeout_ms: i32, block_sigprof: bool) -> io::Result<()> {
-        let _blocked = block_sigprof.then(SigprofBlock::new);
-        let ts;
-        let timeout = if timeout_ms < 0 {
-            None
-        } else {
-            ts = Timespec {
-                tv_sec: i64::from(timeout_ms / 1000),
-                tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
-            };
-            Some(&ts)
-        };
         // SAFETY: the epoll descriptor of a poller that its loop's thread
         // (this one) keeps open until `end_wait`.
         let epfd = unsafe { BorrowedFd::borrow_raw(self.epfd) };
-        wait_into(epfd, &mut self.events, timeout)
+        wait_into(epfd, &mut self.events, timeout_ms, block_sigprof)
     }
 }
 
+/// `epoll_wait` into `events` for up to `timeout_ms` (-1: no limit), with
+/// SIGPROF held off if asked.
 fn wait_into(
     epfd: BorrowedFd<'_>,
     events: &mut Vec<epoll::Event>,
-    timeout: Option<&Timespec>,
+    timeout_ms: i32,
+    block_sigprof: bool,
 ) -> io::Result<()> {
+    let _blocked = block_sigprof.then(SigprofBlock::new);
+    let ts;
+    let timeout = if timeout_ms < 0 {
+        None
+    } else {
+        ts = Timespec {
+            tv_sec: i64::from(timeout_ms / 1000),
+            tv_nsec: i64::from(timeout_ms % 1000) * 1_000_000,
+        };
+        Some(&ts)
+    };
     events.clear();
     match epoll::wait(epfd, spare_capacity(events), timeout) {
         Ok(_) | Err(Errno::INTR) => Ok(()),
