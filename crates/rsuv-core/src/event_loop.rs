@@ -488,15 +488,7 @@ impl Loop {
         if !self.handles.is_live(id) || self.handles.rec(id).kind == Kind::Internal {
             return;
         }
-        match self.handles.rec(id).kind {
-            Kind::Timer => self.timer_stop(id),
-            Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
-            Kind::Async => {
-                self.remove_async(id);
-                self.deactivate(id);
-            }
-            Kind::Other | Kind::Internal => self.deactivate(id),
-        }
+        self.stop_kind(id);
         self.io_close(id);
         self.handles.unlink(id);
     }
@@ -593,11 +585,9 @@ impl Loop {
         true
     }
 
-    fn begin_close(&mut self, id: HandleId) -> bool {
-        if self.is_closing(id) {
-            return false;
-        }
-        self.io_close(id);
+    /// Stops what the handle's kind keeps it in: the timer heap, a watcher
+    /// queue, the async list, or just active.
+    fn stop_kind(&mut self, id: HandleId) {
         match self.handles.rec(id).kind {
             Kind::Timer => self.timer_stop(id),
             Kind::Idle | Kind::Prepare | Kind::Check => self.watcher_stop(id),
@@ -607,6 +597,14 @@ impl Loop {
             }
             Kind::Other | Kind::Internal => self.deactivate(id),
         }
+    }
+
+    fn begin_close(&mut self, id: HandleId) -> bool {
+        if self.is_closing(id) {
+            return false;
+        }
+        self.io_close(id);
+        self.stop_kind(id);
         self.handles.rec_mut(id).flags |= CLOSING;
         true
     }

@@ -307,11 +307,6 @@ impl Loop {
         }
     }
 
-    /// The child's pid, while the handle has one.
-    pub fn process_pid(&self, id: HandleId) -> Option<i32> {
-        self.children.get(&id).map(|c| c.pid)
-    }
-
     /// The process handle is closing: stop watching and forget the child.
     /// One still running is neither killed nor waited for, as in libuv.
     pub fn process_close(&mut self, id: HandleId) {

@@ -89,10 +89,6 @@ impl<T> LoopCell<T> {
         }
     }
 
-    pub fn into_inner(self) -> T {
-        self.value.into_inner()
-    }
-
     /// Makes this thread the owner, waiting for another owner to leave.
     #[inline]
     fn enter(&self) {
