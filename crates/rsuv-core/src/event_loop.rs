@@ -49,6 +49,32 @@ pub struct CloseNote {
     pub tag: u32,
 }
 
+/// A handle waiting for its close callback, with its note: 16 bytes, as
+/// closing a million handles at once queues a million of these.
+#[derive(Clone, Copy)]
+struct Closing {
+    callback: usize,
+    id: HandleId,
+    tag: u32,
+}
+
+impl Closing {
+    fn new(id: HandleId, note: CloseNote) -> Closing {
+        Closing {
+            callback: note.callback,
+            id,
+            tag: note.tag,
+        }
+    }
+
+    fn note(&self) -> CloseNote {
+        CloseNote {
+            callback: self.callback,
+            tag: self.tag,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunMode {
     Default,
@@ -178,9 +204,9 @@ pub struct Loop {
     asyncs: Vec<HandleId>,
     async_holes: usize,
     /// Handles waiting for their close callback; runs newest first.
-    closing: Vec<(HandleId, CloseNote)>,
+    closing: Vec<Closing>,
     /// Closing handles whose callback waits for `release_close`.
-    held: Vec<(HandleId, CloseNote)>,
+    held: Vec<Closing>,
     /// Handles with a deferred callback, in the order deferred.
     pending: VecDeque<HandleId>,
     /// The other buffer `run_pending` swaps with `pending`.
@@ -414,8 +440,8 @@ impl Loop {
         let ids: Vec<HandleId> = self.handles.iter().collect();
         for id in ids {
             let r = self.handles.rec_mut(id);
-            r.kernel = NIL;
-            if r.fd >= 0 && r.interest != 0 {
+            r.set_kernel(NIL);
+            if r.fd() >= 0 && r.interest() != 0 {
                 self.mark_io_dirty(id);
             }
         }
@@ -431,7 +457,8 @@ impl Loop {
     pub fn init_handle(&mut self, token: Token, kind: Kind) -> HandleId {
         let id = self.handles.insert(token, kind);
         if kind == Kind::Async {
-            self.handles.rec_mut(id).async_slot = self.asyncs.len() as u32;
+            let slot = self.asyncs.len() as u32;
+            self.handles.rec_mut(id).set_async_slot(slot);
             self.asyncs.push(id);
             self.activate(id);
         }
@@ -442,10 +469,11 @@ impl Loop {
     /// becomes a hole, and the list is compacted (keeping the order) once
     /// holes are half of it, so closing n handles costs O(n) in all.
     fn remove_async(&mut self, id: HandleId) {
-        let slot = std::mem::replace(&mut self.handles.rec_mut(id).async_slot, NIL);
+        let slot = self.handles.rec(id).async_slot();
         if slot == NIL {
             return;
         }
+        self.handles.rec_mut(id).set_async_slot(NIL);
         self.asyncs[slot as usize] = HandleId(NIL);
         self.async_holes += 1;
         if self.async_holes * 2 < self.asyncs.len() {
@@ -454,22 +482,35 @@ impl Loop {
         self.asyncs.retain(|a| a.0 != NIL);
         self.async_holes = 0;
         for (i, &a) in self.asyncs.iter().enumerate() {
-            self.handles.rec_mut(a).async_slot = i as u32;
+            self.handles.rec_mut(a).set_async_slot(i as u32);
         }
     }
 
     /// Registers an internal watcher: unreferenced, invisible to `uv_walk`
     /// and to `uv_loop_close`'s busy check. Removed with `remove_internal`.
     pub fn init_internal(&mut self, token: Token) -> HandleId {
-        let id = self.handles.insert(token, Kind::Internal);
-        self.handles.rec_mut(id).flags = 0;
+        self.init_internal_kind(token, Kind::Internal)
+    }
+
+    /// An internal timer (an fs_poll session's): as `init_internal`, but
+    /// started and stopped as a timer.
+    pub fn init_internal_timer(&mut self, token: Token) -> HandleId {
+        self.init_internal_kind(token, Kind::Timer)
+    }
+
+    fn init_internal_kind(&mut self, token: Token, kind: Kind) -> HandleId {
+        let id = self.handles.insert(token, kind);
+        let r = self.handles.rec_mut(id);
+        r.flags = 0;
+        r.set_internal();
         self.internal_handles += 1;
         id
     }
 
     /// Drops an internal watcher at once (no close callback).
     pub fn remove_internal(&mut self, id: HandleId) {
-        if self.handles.is_live(id) && self.handles.rec(id).kind == Kind::Internal {
+        if self.handles.is_live(id) && self.handles.rec(id).is_internal() {
+            self.stop_kind(id);
             self.io_close(id);
             self.handles.remove(id);
             self.internal_handles -= 1;
@@ -485,7 +526,7 @@ impl Loop {
     /// loop-watcher, async and I/O state go, but a child, fs_event or
     /// fs_poll must not exist. Internal handles are left alone.
     pub fn detach_handle(&mut self, id: HandleId) {
-        if !self.handles.is_live(id) || self.handles.rec(id).kind == Kind::Internal {
+        if !self.handles.is_live(id) || self.handles.rec(id).is_internal() {
             return;
         }
         self.stop_kind(id);
@@ -565,12 +606,12 @@ impl Loop {
     /// is kept for when it is released).
     pub fn close(&mut self, id: HandleId, note: CloseNote) -> bool {
         if !self.begin_close(id) {
-            if let Some(h) = self.held.iter_mut().find(|(h, _)| *h == id) {
-                h.1 = note;
+            if let Some(h) = self.held.iter_mut().find(|h| h.id == id) {
+                *h = Closing::new(id, note);
             }
             return false;
         }
-        self.closing.push((id, note));
+        self.closing.push(Closing::new(id, note));
         true
     }
 
@@ -581,7 +622,7 @@ impl Loop {
         if !self.begin_close(id) {
             return false;
         }
-        self.held.push((id, CloseNote::default()));
+        self.held.push(Closing::new(id, CloseNote::default()));
         true
     }
 
@@ -611,7 +652,7 @@ impl Loop {
 
     /// Queues the close callback of a handle closed with `close_held`.
     pub fn release_close(&mut self, id: HandleId) {
-        if let Some(i) = self.held.iter().position(|(h, _)| *h == id) {
+        if let Some(i) = self.held.iter().position(|h| h.id == id) {
             let entry = self.held.swap_remove(i);
             self.closing.push(entry);
         }
@@ -622,7 +663,7 @@ impl Loop {
         self.handles
             .iter()
             .map(|id| self.handles.rec(id))
-            .filter(|r| r.kind != Kind::Internal)
+            .filter(|r| !r.is_internal())
             .map(|r| r.token)
             .collect()
     }
@@ -632,7 +673,7 @@ impl Loop {
         self.handles
             .iter()
             .map(|id| self.handles.rec(id))
-            .filter(|r| r.kind != Kind::Internal)
+            .filter(|r| !r.is_internal())
             .map(|r| (r.token, r.flags & REF != 0, r.flags & ACTIVE != 0))
             .collect()
     }
@@ -654,7 +695,7 @@ impl Loop {
         }
         let (old_fd, old) = {
             let r = self.handles.rec(id);
-            (r.fd, r.interest)
+            (r.fd(), r.interest())
         };
         if old_fd != fd && old_fd >= 0 {
             // Moving to another descriptor: forget the old one entirely.
@@ -666,9 +707,7 @@ impl Loop {
             self.io_watchers += 1;
             self.set_fd_watcher(fd, id.0);
         }
-        let r = self.handles.rec_mut(id);
-        r.fd = fd;
-        r.interest = want;
+        self.handles.rec_mut(id).set_watch(fd, want);
         self.mark_io_dirty(id);
         Ok(())
     }
@@ -678,7 +717,7 @@ impl Loop {
     /// a remove-and-add when watching resumes soon.
     pub fn io_stop(&mut self, id: HandleId, events: u32) {
         let r = self.handles.rec(id);
-        let (fd, old) = (r.fd, r.interest);
+        let (fd, old) = (r.fd(), r.interest());
         if old == 0 {
             return;
         }
@@ -687,7 +726,7 @@ impl Loop {
             self.io_watchers -= 1;
             self.set_fd_watcher(fd, NIL);
         }
-        self.handles.rec_mut(id).interest = want;
+        self.handles.rec_mut(id).set_watch(fd, want);
         self.mark_io_dirty(id);
     }
 
@@ -695,21 +734,24 @@ impl Loop {
     /// kernel registration goes at once (a later descriptor may reuse the
     /// number).
     pub fn io_close(&mut self, id: HandleId) {
+        if self.handles.rec(id).fd() < 0 && !self.handles.rec(id).pending() {
+            return;
+        }
         self.io_stop(id, u32::MAX);
         self.drop_kernel_registration(id);
         let r = self.handles.rec_mut(id);
-        r.fd = -1;
-        if r.pending {
+        r.set_watch(-1, 0);
+        if r.pending() {
             // run_pending may hold the queue; the flag is what it checks.
-            r.pending = false;
+            r.set_pending(false);
             self.pending.retain(|&p| p != id);
         }
     }
 
     fn mark_io_dirty(&mut self, id: HandleId) {
         let r = self.handles.rec_mut(id);
-        if !r.io_dirty {
-            r.io_dirty = true;
+        if !r.io_dirty() {
+            r.set_io_dirty(true);
             self.io_dirty.push(id);
         }
     }
@@ -735,7 +777,7 @@ impl Loop {
     /// kernel has registered for it.
     fn drop_kernel_registration(&mut self, id: HandleId) {
         let r = self.handles.rec(id);
-        let (fd, kernel) = (r.fd, r.kernel);
+        let (fd, kernel) = (r.fd(), r.kernel());
         if kernel == NIL {
             return;
         }
@@ -743,26 +785,26 @@ impl Loop {
             self.poller.deregister(fd);
             self.set_kernel_owner(fd, NIL);
         }
-        self.handles.rec_mut(id).kernel = NIL;
+        self.handles.rec_mut(id).set_kernel(NIL);
     }
 
     /// Applies the watch changes made since the last poll.
     fn apply_io_changes(&mut self) {
         let mut dirty = std::mem::take(&mut self.io_dirty);
         for &id in &dirty {
-            if !self.handles.is_live(id) || !self.handles.rec(id).io_dirty {
+            if !self.handles.is_live(id) || !self.handles.rec(id).io_dirty() {
                 continue;
             }
             let r = self.handles.rec_mut(id);
-            r.io_dirty = false;
-            let (fd, want, kernel) = (r.fd, r.interest, r.kernel);
+            r.set_io_dirty(false);
+            let (fd, want, kernel) = (r.fd(), r.interest(), r.kernel());
             if fd < 0 || want == 0 || want == kernel {
                 continue;
             }
             // Another (stopped) handle may still hold the registration.
             let owner = self.kernel_owner(fd);
             if owner != NIL && owner != id.0 {
-                self.handles.rec_mut(HandleId(owner)).kernel = NIL;
+                self.handles.rec_mut(HandleId(owner)).set_kernel(NIL);
             }
             let token = u64::from(id.0);
             let in_set = owner != NIL;
@@ -777,11 +819,11 @@ impl Loop {
             };
             let r = self.handles.rec_mut(id);
             if done.is_ok() {
-                r.kernel = want;
+                r.set_kernel(want);
                 self.set_kernel_owner(fd, id.0);
             } else {
                 // The descriptor is gone or cannot be watched: no events.
-                r.kernel = NIL;
+                r.set_kernel(NIL);
             }
         }
         dirty.clear();
@@ -829,14 +871,14 @@ impl Loop {
 
     /// The epoll events `id` watches.
     pub fn io_interest(&self, id: HandleId) -> u32 {
-        self.handles.rec(id).interest
+        self.handles.rec(id).interest()
     }
 
     /// Queues `id`'s pending callback for the next pending phase (once).
     pub fn defer(&mut self, id: HandleId) {
         let r = self.handles.rec_mut(id);
-        if !r.pending {
-            r.pending = true;
+        if !r.pending() {
+            r.set_pending(true);
             self.pending.push_back(id);
         }
     }
@@ -865,40 +907,38 @@ impl Loop {
         let due = self.time.saturating_add(timeout);
         let seq = self.timer_seq;
         self.timer_seq += 1;
-        let r = self.handles.rec_mut(id);
-        r.due = due;
-        r.repeat = repeat;
-        self.timers.push(id, due, seq);
+        self.handles.rec_mut(id).set_timer(due, repeat);
+        self.timers.push(&mut self.handles, id, due, seq);
         self.activate(id);
     }
 
     pub fn timer_stop(&mut self, id: HandleId) {
-        if self.timers.remove(id) {
+        if self.timers.remove(&mut self.handles, id) {
             self.deactivate(id);
         }
         // A timer collected as due but not yet called back must not fire.
-        self.handles.rec_mut(id).ready = false;
+        self.handles.rec_mut(id).set_ready(false);
     }
 
     /// Restarts a repeating timer with its repeat as timeout; a timer
     /// without repeat is left as it is.
     pub fn timer_again(&mut self, id: HandleId) {
-        let repeat = self.handles.rec(id).repeat;
+        let repeat = self.handles.rec(id).repeat();
         if repeat != 0 {
             self.timer_start(id, repeat, repeat);
         }
     }
 
     pub fn timer_set_repeat(&mut self, id: HandleId, repeat: u64) {
-        self.handles.rec_mut(id).repeat = repeat;
+        self.handles.rec_mut(id).set_repeat(repeat);
     }
 
     pub fn timer_repeat(&self, id: HandleId) -> u64 {
-        self.handles.rec(id).repeat
+        self.handles.rec(id).repeat()
     }
 
     pub fn timer_due_in(&self, id: HandleId) -> u64 {
-        self.handles.rec(id).due.saturating_sub(self.time)
+        self.handles.rec(id).due().saturating_sub(self.time)
     }
 
     // ---- idle, prepare, check ----------------------------------------------
@@ -910,7 +950,8 @@ impl Loop {
         let Some(q) = watcher_queue(self.handles.rec(id).kind) else {
             return;
         };
-        self.handles.rec_mut(id).start_epoch = self.epoch;
+        let epoch = self.epoch;
+        self.handles.rec_mut(id).set_start_epoch(epoch);
         self.watchers[q].push_front(id);
         self.activate(id);
     }
@@ -1008,9 +1049,12 @@ fn run_timers<H: Host>(lp: &LoopCell<Loop>, host: &H) {
         }
         let now = l.time;
         let mut ready = std::mem::take(&mut l.ready);
-        while let Some(id) = l.timers.pop_due(now) {
+        while let Some(id) = {
+            let l = &mut *l;
+            l.timers.pop_due(&mut l.handles, now)
+        } {
             l.deactivate(id);
-            l.handles.rec_mut(id).ready = true;
+            l.handles.rec_mut(id).set_ready(true);
             ready.push(id);
         }
         ready
@@ -1019,10 +1063,10 @@ fn run_timers<H: Host>(lp: &LoopCell<Loop>, host: &H) {
         let token = {
             let mut l = lp.borrow_mut();
             // Stopped (or restarted) by an earlier callback of this round.
-            if !l.handles.is_live(id) || !l.handles.rec(id).ready {
+            if !l.handles.is_live(id) || !l.handles.rec(id).ready() {
                 continue;
             }
-            l.handles.rec_mut(id).ready = false;
+            l.handles.rec_mut(id).set_ready(false);
             l.timer_again(id);
             sync(&l, host);
             l.handles.rec(id).token
@@ -1057,7 +1101,7 @@ fn run_watchers<H: Host>(lp: &LoopCell<Loop>, host: &H, queue: usize, kind: Kind
             }
             let r = l.handles.rec(id);
             // Stopped by an earlier callback, or started during this phase.
-            if r.kind != kind || r.flags & ACTIVE == 0 || r.start_epoch >= epoch {
+            if r.kind != kind || r.flags & ACTIVE == 0 || r.start_epoch() >= epoch {
                 continue;
             }
             r.token
@@ -1088,10 +1132,10 @@ fn run_pending<H: Host>(lp: &LoopCell<Loop>, host: &H) {
         let token = {
             let mut l = lp.borrow_mut();
             // Closed (and so taken off the queue) by an earlier callback.
-            if !l.handles.is_live(id) || !l.handles.rec(id).pending {
+            if !l.handles.is_live(id) || !l.handles.rec(id).pending() {
                 continue;
             }
-            l.handles.rec_mut(id).pending = false;
+            l.handles.rec_mut(id).set_pending(false);
             sync(&l, host);
             l.handles.rec(id).token
         };
@@ -1106,6 +1150,9 @@ fn run_pending<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     l.pending_spare = batch;
 }
 
+/// The most closing entries whose storage is kept between close phases.
+const SPARE_CLOSING: usize = 4096;
+
 fn run_closing<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     let mut closing = {
         let mut l = lp.borrow_mut();
@@ -1114,7 +1161,8 @@ fn run_closing<H: Host>(lp: &LoopCell<Loop>, host: &H) {
         }
         std::mem::take(&mut l.closing)
     };
-    while let Some((id, note)) = closing.pop() {
+    while let Some(entry) = closing.pop() {
+        let id = entry.id;
         let token = {
             let mut l = lp.borrow_mut();
             let token = l.handles.rec(id).token;
@@ -1125,10 +1173,11 @@ fn run_closing<H: Host>(lp: &LoopCell<Loop>, host: &H) {
         };
         // The record is gone first: the callback may free the struct.
         let _out = lp.call_out();
-        host.close(token, note);
+        host.close(token, entry.note());
     }
     let mut l = lp.borrow_mut();
-    if l.closing.is_empty() {
+    // Kept for the next round, unless a burst of closes made it big.
+    if l.closing.is_empty() && closing.capacity() <= SPARE_CLOSING {
         l.closing = closing;
     }
 }
@@ -1274,13 +1323,13 @@ fn deliver_io<H: Host>(lp: &LoopCell<Loop>, host: &H, mut io: Vec<(HandleId, u32
                 continue;
             }
             let r = l.handles.rec(id);
-            if r.interest == 0 {
+            if r.interest() == 0 {
                 // Stopped watching since it registered: now it leaves the set.
                 drop(l);
                 lp.borrow_mut().drop_kernel_registration(id);
                 continue;
             }
-            let mut events = events & (r.interest | ERR | HUP);
+            let mut events = events & (r.interest() | ERR | HUP);
             if events == 0 {
                 continue;
             }
@@ -1288,7 +1337,7 @@ fn deliver_io<H: Host>(lp: &LoopCell<Loop>, host: &H, mut io: Vec<(HandleId, u32
             // watcher's read/write paths, which then see the failure, as
             // libuv does.
             if events == ERR || events == HUP {
-                events |= r.interest & (IN | OUT | RDHUP | PRI);
+                events |= r.interest() & (IN | OUT | RDHUP | PRI);
             }
             sync(&l, host);
             (r.token, events, r.kind)

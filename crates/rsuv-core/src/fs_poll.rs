@@ -143,7 +143,7 @@ impl Loop {
         if self.fs_polls.current.contains_key(&id) {
             return false;
         }
-        let timer = self.init_internal(session);
+        let timer = self.init_internal_timer(session);
         let now = self.now();
         let polls = &mut self.fs_polls;
         polls.sessions.insert(

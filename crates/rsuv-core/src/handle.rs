@@ -36,86 +36,274 @@ pub(crate) const ACTIVE: u8 = 1;
 pub(crate) const REF: u8 = 2;
 pub(crate) const CLOSING: u8 = 4;
 
+/// The engine's own marks on a record (`Record::marks`).
+const LINKED: u8 = 1;
+const READY: u8 = 2;
+const PENDING: u8 = 4;
+const IO_DIRTY: u8 = 8;
+const INTERNAL: u8 = 16;
+
+/// A handle's record: what every kind needs, and a small payload whose
+/// meaning depends on the kind, so a record costs 40 bytes whatever the
+/// handle (issue 12: memory per handle).
+///
+/// | kind | payload words |
+/// |---|---|
+/// | timer | due (2), repeat (2), heap position (1) |
+/// | idle, prepare, check | start epoch (2) |
+/// | async | async-list slot (1) |
+/// | other, internal (I/O) | fd, interest, kernel events |
+///
+/// Reading a field of another kind gives its empty value (e.g. a timer
+/// watches no descriptor), so a record whose slot was reused by a handle
+/// of another kind is never taken for the old one's I/O.
 pub(crate) struct Record {
     pub token: Token,
+    prev: u32,
+    /// The next record in init order, or in the free list once removed.
+    next: u32,
     pub kind: Kind,
     pub flags: u8,
-    prev: u32,
-    next: u32,
-    /// On the init-order list (counted by `len`, seen by `iter`).
-    linked: bool,
-    /// For idle/prepare/check: the watcher-phase epoch when last started, so
-    /// a handle started during a phase waits for the next one.
-    pub start_epoch: u64,
-    /// For timers: absolute due time in loop milliseconds, and the repeat.
-    pub due: u64,
-    pub repeat: u64,
-    /// For timers: collected as due and waiting for its callback this round.
-    pub ready: bool,
-    /// For I/O handles: the descriptor watched, the epoll events wanted
-    /// (0: not in the epoll set), and whether a pending callback is queued.
-    pub fd: i32,
-    pub interest: u32,
-    pub pending: bool,
-    /// The events the kernel has for this handle's descriptor (`NIL`: not
-    /// registered), and whether `interest` changed since it was applied.
-    pub kernel: u32,
-    pub io_dirty: bool,
-    /// For async handles: the index of its entry in the loop's async list,
-    /// so closing one is O(1). (Fits in the record's padding.)
-    pub async_slot: u32,
+    marks: u8,
+    payload: [u32; 5],
 }
 
-// A record per handle: keep it within one cache line.
-const _: () = assert!(std::mem::size_of::<Record>() <= 64);
+// A record per handle: its size is the engine's cost per handle.
+const _: () = assert!(std::mem::size_of::<Record>() == 40);
 
-/// The slab of records with its init-order list.
-#[derive(Default)]
+fn join(lo: u32, hi: u32) -> u64 {
+    u64::from(lo) | (u64::from(hi) << 32)
+}
+
+fn split(v: u64) -> (u32, u32) {
+    (v as u32, (v >> 32) as u32)
+}
+
+impl Record {
+    fn new(token: Token, kind: Kind, prev: u32) -> Record {
+        let payload = match kind {
+            Kind::Timer => [0, 0, 0, 0, NIL],
+            Kind::Async => [NIL, 0, 0, 0, 0],
+            Kind::Other | Kind::Internal => [-1i32 as u32, 0, NIL, 0, 0],
+            Kind::Idle | Kind::Prepare | Kind::Check => [0; 5],
+        };
+        Record {
+            token,
+            prev,
+            next: NIL,
+            kind,
+            flags: REF,
+            marks: LINKED,
+            payload,
+        }
+    }
+
+    fn is_io(&self) -> bool {
+        matches!(self.kind, Kind::Other | Kind::Internal)
+    }
+
+    fn mark(&mut self, m: u8, on: bool) {
+        if on {
+            self.marks |= m;
+        } else {
+            self.marks &= !m;
+        }
+    }
+
+    fn linked(&self) -> bool {
+        self.marks & LINKED != 0
+    }
+
+    /// The engine's own watcher or timer (`Loop::init_internal`).
+    pub fn is_internal(&self) -> bool {
+        self.marks & INTERNAL != 0
+    }
+
+    pub fn set_internal(&mut self) {
+        self.mark(INTERNAL, true);
+    }
+
+    /// Timers: collected as due and waiting for its callback this round.
+    pub fn ready(&self) -> bool {
+        self.marks & READY != 0
+    }
+
+    pub fn set_ready(&mut self, on: bool) {
+        self.mark(READY, on);
+    }
+
+    /// I/O handles: a pending callback is queued.
+    pub fn pending(&self) -> bool {
+        self.marks & PENDING != 0
+    }
+
+    pub fn set_pending(&mut self, on: bool) {
+        self.mark(PENDING, on);
+    }
+
+    /// I/O handles: `interest` changed since it was applied to the kernel.
+    pub fn io_dirty(&self) -> bool {
+        self.marks & IO_DIRTY != 0
+    }
+
+    pub fn set_io_dirty(&mut self, on: bool) {
+        self.mark(IO_DIRTY, on);
+    }
+
+    /// Timers: absolute due time in loop milliseconds.
+    pub fn due(&self) -> u64 {
+        match self.kind {
+            Kind::Timer => join(self.payload[0], self.payload[1]),
+            _ => 0,
+        }
+    }
+
+    pub fn repeat(&self) -> u64 {
+        match self.kind {
+            Kind::Timer => join(self.payload[2], self.payload[3]),
+            _ => 0,
+        }
+    }
+
+    pub fn set_timer(&mut self, due: u64, repeat: u64) {
+        debug_assert_eq!(self.kind, Kind::Timer);
+        if self.kind == Kind::Timer {
+            (self.payload[0], self.payload[1]) = split(due);
+            (self.payload[2], self.payload[3]) = split(repeat);
+        }
+    }
+
+    pub fn set_repeat(&mut self, repeat: u64) {
+        let due = self.due();
+        self.set_timer(due, repeat);
+    }
+
+    /// Timers: the position in the timer heap (`NIL`: not in it).
+    pub fn heap_pos(&self) -> u32 {
+        match self.kind {
+            Kind::Timer => self.payload[4],
+            _ => NIL,
+        }
+    }
+
+    pub fn set_heap_pos(&mut self, pos: u32) {
+        debug_assert_eq!(self.kind, Kind::Timer);
+        if self.kind == Kind::Timer {
+            self.payload[4] = pos;
+        }
+    }
+
+    /// Idle, prepare and check: the watcher-phase epoch when last started,
+    /// so a handle started during a phase waits for the next one.
+    pub fn start_epoch(&self) -> u64 {
+        match self.kind {
+            Kind::Idle | Kind::Prepare | Kind::Check => join(self.payload[0], self.payload[1]),
+            _ => 0,
+        }
+    }
+
+    pub fn set_start_epoch(&mut self, epoch: u64) {
+        if matches!(self.kind, Kind::Idle | Kind::Prepare | Kind::Check) {
+            (self.payload[0], self.payload[1]) = split(epoch);
+        }
+    }
+
+    /// Async handles: the index of its entry in the loop's async list, so
+    /// closing one is O(1).
+    pub fn async_slot(&self) -> u32 {
+        match self.kind {
+            Kind::Async => self.payload[0],
+            _ => NIL,
+        }
+    }
+
+    pub fn set_async_slot(&mut self, slot: u32) {
+        debug_assert_eq!(self.kind, Kind::Async);
+        if self.kind == Kind::Async {
+            self.payload[0] = slot;
+        }
+    }
+
+    /// I/O handles: the descriptor watched (-1: none).
+    pub fn fd(&self) -> i32 {
+        if self.is_io() {
+            self.payload[0] as i32
+        } else {
+            -1
+        }
+    }
+
+    /// I/O handles: the epoll events wanted (0: not watching).
+    pub fn interest(&self) -> u32 {
+        if self.is_io() {
+            self.payload[1]
+        } else {
+            0
+        }
+    }
+
+    /// I/O handles: the events the kernel has for the descriptor (`NIL`:
+    /// not registered).
+    pub fn kernel(&self) -> u32 {
+        if self.is_io() {
+            self.payload[2]
+        } else {
+            NIL
+        }
+    }
+
+    pub fn set_watch(&mut self, fd: i32, interest: u32) {
+        debug_assert!(self.is_io(), "{:?} watches no descriptor", self.kind);
+        if self.is_io() {
+            self.payload[0] = fd as u32;
+            self.payload[1] = interest;
+        }
+    }
+
+    pub fn set_kernel(&mut self, events: u32) {
+        if self.is_io() {
+            self.payload[2] = events;
+        }
+    }
+}
+
+/// The slab of records with its init-order list; free slots are chained
+/// through their `next`.
 pub(crate) struct Registry {
     records: Vec<Record>,
-    free: Vec<u32>,
+    free: u32,
     head: u32,
     tail: u32,
     live: usize,
 }
 
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry::new()
+    }
+}
+
 impl Registry {
     pub fn new() -> Registry {
         Registry {
+            records: Vec::new(),
+            free: NIL,
             head: NIL,
             tail: NIL,
-            ..Registry::default()
+            live: 0,
         }
     }
 
     pub fn insert(&mut self, token: Token, kind: Kind) -> HandleId {
-        let rec = Record {
-            token,
-            kind,
-            flags: REF,
-            prev: self.tail,
-            next: NIL,
-            linked: true,
-            start_epoch: 0,
-            due: 0,
-            repeat: 0,
-            ready: false,
-            fd: -1,
-            interest: 0,
-            pending: false,
-            kernel: NIL,
-            io_dirty: false,
-            async_slot: NIL,
-        };
-        let id = match self.free.pop() {
-            Some(i) => {
-                self.records[i as usize] = rec;
-                i
-            }
-            None => {
-                self.records.push(rec);
-                (self.records.len() - 1) as u32
-            }
+        let rec = Record::new(token, kind, self.tail);
+        let id = if self.free != NIL {
+            let i = self.free;
+            self.free = self.records[i as usize].next;
+            self.records[i as usize] = rec;
+            i
+        } else {
+            self.records.push(rec);
+            (self.records.len() - 1) as u32
         };
         if self.tail == NIL {
             self.head = id;
@@ -132,7 +320,7 @@ impl Registry {
     pub fn unlink(&mut self, id: HandleId) {
         let (prev, next, linked) = {
             let r = &self.records[id.0 as usize];
-            (r.prev, r.next, r.linked)
+            (r.prev, r.next, r.linked())
         };
         if !linked {
             return;
@@ -147,7 +335,7 @@ impl Registry {
         } else {
             self.records[next as usize].prev = prev;
         }
-        self.records[id.0 as usize].linked = false;
+        self.records[id.0 as usize].mark(LINKED, false);
         self.live -= 1;
     }
 
@@ -156,7 +344,10 @@ impl Registry {
         let r = &mut self.records[id.0 as usize];
         r.token = 0;
         r.kind = Kind::Other;
-        self.free.push(id.0);
+        r.marks = 0;
+        r.payload = [-1i32 as u32, 0, NIL, 0, 0];
+        r.next = self.free;
+        self.free = id.0;
     }
 
     /// The record for `id` if it belongs to the struct at `token`: a handle
@@ -197,6 +388,16 @@ impl Registry {
             cur = self.records[id as usize].next;
             Some(HandleId(id))
         })
+    }
+}
+
+impl crate::timer::HeapPositions for Registry {
+    fn heap_pos(&self, id: u32) -> u32 {
+        self.records[id as usize].heap_pos()
+    }
+
+    fn set_heap_pos(&mut self, id: u32, pos: u32) {
+        self.records[id as usize].set_heap_pos(pos);
     }
 }
 
