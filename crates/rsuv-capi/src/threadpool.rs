@@ -125,7 +125,8 @@ unsafe fn cancelled_already(req: *mut uv_req_t) -> bool {
 
 /// Releases global resources: joins the pool threads and frees the copy of
 /// argv kept for the process title. Only the first call does anything;
-/// libuv must not be used afterwards.
+/// libuv must not be used afterwards. Also runs when the process exits (or
+/// the library is unloaded), as libuv's does: see `SHUTDOWN_AT_EXIT`.
 #[no_mangle]
 pub extern "C" fn uv_library_shutdown() {
     static DONE: AtomicBool = AtomicBool::new(false);
@@ -134,3 +135,16 @@ pub extern "C" fn uv_library_shutdown() {
         crate::process_title::process_title_cleanup();
     }
 }
+
+extern "C" fn shutdown_at_exit() {
+    uv_library_shutdown();
+}
+
+/// libuv's `uv_library_shutdown` is a destructor: at exit the pool threads
+/// are joined and the argv copy freed, so a leak checker sees nothing left.
+// SAFETY: `.fini_array` holds pointers to `extern "C" fn()` that the
+// dynamic loader (or libc, for a static link) calls once at exit or
+// unload; `shutdown_at_exit` is one and is safe to call at any time.
+#[used]
+#[link_section = ".fini_array"]
+static SHUTDOWN_AT_EXIT: extern "C" fn() = shutdown_at_exit;

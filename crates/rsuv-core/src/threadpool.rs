@@ -21,7 +21,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
-use std::thread::JoinHandle;
+use crate::sys::thread::RawThread;
 use std::time::{Duration, Instant};
 
 /// Runs on a pool thread with the request's token.
@@ -61,7 +61,7 @@ struct State {
     next_seq: u64,
     /// A worker is spinning for the next job outside the lock.
     spinning: bool,
-    threads: Vec<JoinHandle<()>>,
+    threads: Vec<RawThread>,
     started: bool,
     shutdown: bool,
     idle: usize,
@@ -126,10 +126,7 @@ fn start_threads(state: &mut State) {
     state.started = true;
     let n = configured_size(std::env::var("UV_THREADPOOL_SIZE").ok().as_deref());
     for _ in 0..n {
-        let spawned = std::thread::Builder::new()
-            .name("libuv-worker".into())
-            .stack_size(STACK_SIZE)
-            .spawn(worker);
+        let spawned = crate::sys::thread::spawn(worker, STACK_SIZE, c"libuv-worker");
         // Like libuv, a pool that cannot get its threads cannot make progress.
         match spawned {
             Ok(t) => state.threads.push(t),
@@ -185,11 +182,9 @@ impl State {
     /// In a forked child: the workers are gone, so forget them and what
     /// they were to run; the next submission starts new ones.
     fn reset_after_fork(&mut self) {
-        // A JoinHandle names a thread of the parent: joining or detaching
-        // it here would act on a thread that does not exist.
-        for t in self.threads.drain(..) {
-            std::mem::forget(t);
-        }
+        // The ids name threads of the parent: joining one here would act
+        // on a thread that does not exist.
+        self.threads.clear();
         self.jobs.clear();
         self.slow.clear();
         self.slow_running = 0;
@@ -376,8 +371,12 @@ pub fn shutdown() {
         std::mem::take(&mut s.threads)
     };
     POOL.cond.notify_all();
+    // The process may exit from a work callback: that thread cannot wait
+    // for itself.
     for t in threads {
-        let _ = t.join();
+        if !t.is_current() {
+            t.join();
+        }
     }
 }
 

@@ -4,7 +4,8 @@
 //! epoll (readiness), an eventfd (cross-thread wakeups) and the monotonic
 //! clocks; another backend (io_uring, kqueue) would replace `poller.rs` behind
 //! the same small interface. `fork.rs` registers the hooks that keep
-//! process-wide state usable in a forked child.
+//! process-wide state usable in a forked child; `thread.rs` starts the
+//! pool's threads without allocating.
 
 pub mod clock;
 pub mod fd;
@@ -12,3 +13,4 @@ pub mod fork;
 pub mod loop_cell;
 pub mod poller;
 pub mod process;
+pub mod thread;
