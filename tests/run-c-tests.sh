@@ -12,10 +12,10 @@
 #
 # Usage: tests/run-c-tests.sh [--mode ours|libuv|dropin|all] [--skip-install]
 #                             [-j N] [--timeout SECS] [-v] [--prefix DIR]
-#                             [FILTER]
+#                             [--wrap 'CMD ARGS'] [FILTER...]
 #
-#   FILTER         only sources whose name contains FILTER (e.g. "timer",
-#                  "test-loop", "examples/")
+#   FILTER         only sources whose name contains a FILTER (e.g. "timer",
+#                  "test-loop", "examples/"); several are or-ed
 #   --skip-install do not run scripts/install.sh build/prefix first
 #   -j N           build/run N sources in parallel (default 2)
 #   --timeout S    per-run time limit in seconds (default 30)
@@ -24,6 +24,10 @@
 #                  build/prefix for `ours` and `dropin`; implies
 #                  --skip-install. E.g. a reference build of libuv 1.52 to
 #                  check that the tests themselves are right.
+#   --wrap CMD     run each test program under CMD (split on spaces), e.g.
+#                  valgrind with its options (scripts/test-valgrind.sh).
+#                  Sources whose first lines say `/* rsuv: no-wrap: <why> */`
+#                  are skipped then.
 #
 # Each run gets RSUV_TEST_MODE=ours|libuv|dropin in its environment.
 # A source whose first lines contain `/* rsuv: ours-only: <reason> */` tests
@@ -42,7 +46,8 @@ skip_install=0
 jobs=2
 timeout_s=${RSUV_TEST_TIMEOUT:-30}
 verbose=0
-filter=""
+filters=()
+wrap=()
 cc=${CC:-cc}
 cflags="-std=gnu11 -g -O1 -Wall -Wextra -Werror -pthread"
 
@@ -54,7 +59,7 @@ need_arg() {
 
 while [ $# -gt 0 ]; do
   case "$1" in
-    --mode|-j|--timeout|--prefix) need_arg $# "$1" ;;
+    --mode|-j|--timeout|--prefix|--wrap) need_arg $# "$1" ;;
   esac
   case "$1" in
     --mode) mode=$2; shift 2 ;;
@@ -64,10 +69,11 @@ while [ $# -gt 0 ]; do
     -j*) jobs=${1#-j}; shift ;;
     --timeout) timeout_s=$2; shift 2 ;;
     --prefix) prefix=$(cd "$2" && pwd) || exit 2; skip_install=1; shift 2 ;;
+    --wrap) read -r -a wrap <<<"$2"; shift 2 ;;
     -v) verbose=1; shift ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "run-c-tests: unknown option $1" >&2; usage >&2; exit 2 ;;
-    *) filter=$1; shift ;;
+    *) filters+=("$1"); shift ;;
   esac
 done
 
@@ -114,13 +120,17 @@ for f in "$root"/tests/c/test-*.c "$root"/examples/*.c; do
     "$root"/examples/*) name="examples/$(basename "$f" .c)" ;;
     *) name=$(basename "$f" .c) ;;
   esac
-  if [ -n "$filter" ]; then
-    case "$name" in *"$filter"*) ;; *) continue ;; esac
+  if [ ${#filters[@]} -gt 0 ]; then
+    matched=0
+    for filter in "${filters[@]}"; do
+      case "$name" in *"$filter"*) matched=1 ;; esac
+    done
+    [ "$matched" = 1 ] || continue
   fi
   sources+=("$name"$'\t'"$f")
 done
 if [ ${#sources[@]} -eq 0 ]; then
-  echo "run-c-tests: no sources match '${filter}'" >&2
+  echo "run-c-tests: no sources match '${filters[*]}'" >&2
   echo "c-tests: 0 passed, 0 failed, 0 skipped"
   exit 2
 fi
@@ -144,6 +154,14 @@ run_one() {
   : > "$res"
   ulimit -c 0
   first=$(head -n 5 "$src")
+  if [ ${#wrap[@]} -gt 0 ] && grep -q 'rsuv: no-wrap:' <<<"$first"; then
+    reason=$(sed -n 's/.*rsuv: no-wrap: *\(.*\)\*\/.*/\1/p' <<<"$first")
+    reason=${reason%%$'\n'*}
+    echo "not under ${wrap[0]}: ${reason% }" > "$dir/skip.log"
+    for m in $modes; do echo "SKIP $m" >>"$res"; done
+    mv "$res" "$work/res/$idx"
+    return
+  fi
   if grep -q 'rsuv: ours-only:' <<<"$first"; then
     reason=$(sed -n 's/.*rsuv: ours-only: *\(.*\)\*\/.*/\1/p' <<<"$first")
     reason=${reason%%$'\n'*}
@@ -158,7 +176,7 @@ run_one() {
       unset UV_THREADPOOL_SIZE
       export RSUV_TEST_MODE="$m"
       if [ -n "$ldp" ]; then export LD_LIBRARY_PATH="$ldp"; else unset LD_LIBRARY_PATH; fi
-      timeout -k 5 "$timeout_s" "$bin"
+      timeout -k 5 "$timeout_s" "${wrap[@]}" "$bin"
       exit $?
     ) >>"$log" 2>&1 </dev/null
     rc=$?

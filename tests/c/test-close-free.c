@@ -5,7 +5,8 @@
  * free() overwrites first. Each case closes a started handle of one type
  * and then scribbles over those 16 bytes, as free() would, and the loop
  * must still run to the end. A last case really frees the handles (only
- * checked for not crashing).
+ * checked for not crashing); it is left out under valgrind, which rightly
+ * reports the close phase's reads of the freed block (libuv's as well).
  */
 #include "test.h"
 
@@ -187,7 +188,8 @@ int main(void) {
   ASSERT_EQ(uv_run(loop, UV_RUN_DEFAULT), 0);
 
   case_process();
-  case_really_freed();
+  if (getenv("RSUV_UNDER_VALGRIND") == NULL)
+    case_really_freed();
   ASSERT_EQ(uv_loop_close(loop), 0);
   return 0;
 }

@@ -111,7 +111,10 @@ static void test_pipe_bind2_connect2(void) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   test_spawn_stdio_refused();
-  test_spawn_pipe_emfile();
+  /* valgrind keeps descriptors of its own under a lowered RLIMIT_NOFILE
+   * and turns some of the program's calls there into EBADF. */
+  if (getenv("RSUV_UNDER_VALGRIND") == NULL)
+    test_spawn_pipe_emfile();
   test_pipe_bind2_connect2();
   printf("ok\n");
   return 0;

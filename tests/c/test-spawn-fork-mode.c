@@ -1,3 +1,4 @@
+/* rsuv: no-wrap: valgrind 3.19 lacks pidfd_open (syscall 434), through which fork mode watches its child */
 /* RSUV_SPAWN_FORK=1: uv_spawn creates the child with fork(2), as libuv
  * does on Linux, so the program's pthread_atfork child handlers run in it
  * (uvloop runs preexec_fn from one). Without the variable rsuv spawns
