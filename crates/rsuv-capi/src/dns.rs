@@ -223,7 +223,8 @@ fn push_label(label: &str, out: &mut Vec<u8>) -> Result<(), c_int> {
 /// (see the module comment). Errors in the order libuv finds them: labels
 /// are converted left to right, so an overflowing label before a bad UTF-8
 /// byte reports `UV_E2BIG`.
-pub(crate) fn host_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
+#[doc(hidden)] // public for the fuzz targets (fuzz/)
+pub fn host_to_ascii(name: &[u8]) -> Result<Vec<u8>, c_int> {
     if name.is_empty() {
         return Err(UV_EINVAL);
     }
