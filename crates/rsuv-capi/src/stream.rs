@@ -402,20 +402,26 @@ unsafe fn emfile_trick(lp: *mut uv_loop_t, listen_fd: c_int) -> c_int {
     }
 }
 
+/// Accepts one connection; an interrupted accept is retried, as libuv does
+/// (a signal is no error of the connection).
 fn accept(fd: c_int) -> c_int {
-    // SAFETY: accept4 without address output.
-    let r = unsafe {
-        libc::accept4(
-            fd,
-            ptr::null_mut(),
-            ptr::null_mut(),
-            libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
-        )
-    };
-    if r == -1 {
-        -errno()
-    } else {
-        r
+    loop {
+        // SAFETY: accept4 without address output.
+        let r = unsafe {
+            libc::accept4(
+                fd,
+                ptr::null_mut(),
+                ptr::null_mut(),
+                libc::SOCK_CLOEXEC | libc::SOCK_NONBLOCK,
+            )
+        };
+        if r != -1 {
+            return r;
+        }
+        let e = errno();
+        if e != libc::EINTR {
+            return -e;
+        }
     }
 }
 
