@@ -36,9 +36,17 @@ fn ntop_all_sizes(af: c_int, addr: &[u8]) -> String {
         // SAFETY: `addr` holds the 4 or 16 bytes of `af`; `buf` has room
         // for `size` bytes.
         let r = unsafe {
-            uv_inet_ntop(af, addr.as_ptr().cast::<c_void>(), buf.as_mut_ptr().cast::<c_char>(), size)
+            uv_inet_ntop(
+                af,
+                addr.as_ptr().cast::<c_void>(),
+                buf.as_mut_ptr().cast::<c_char>(),
+                size,
+            )
         };
-        assert!(buf[size..].iter().all(|&b| b == CANARY), "ntop wrote past {size}");
+        assert!(
+            buf[size..].iter().all(|&b| b == CANARY),
+            "ntop wrote past {size}"
+        );
         if r == 0 {
             let len = buf.iter().position(|&b| b == 0).expect("terminated");
             assert!(len < size);
@@ -49,7 +57,10 @@ fn ntop_all_sizes(af: c_int, addr: &[u8]) -> String {
             full = Some(text);
         } else {
             assert_eq!(r, UV_ENOSPC, "ntop at size {size}");
-            assert!(full.is_none(), "a larger buffer failed after a smaller worked");
+            assert!(
+                full.is_none(),
+                "a larger buffer failed after a smaller worked"
+            );
         }
     }
     full.expect("an address fits in 64 bytes")
@@ -71,7 +82,10 @@ pub fn addr(data: &[u8]) {
         let text = ntop_all_sizes(libc::AF_INET6, &a6);
         assert_eq!(pton(libc::AF_INET6, &text), Some(a6), "{text}");
         let text4 = ntop_all_sizes(libc::AF_INET, &a6[..4]);
-        assert_eq!(pton(libc::AF_INET, &text4).map(|a| a[..4].to_vec()), Some(a6[..4].to_vec()));
+        assert_eq!(
+            pton(libc::AF_INET, &text4).map(|a| a[..4].to_vec()),
+            Some(a6[..4].to_vec())
+        );
     }
 
     // Text as addresses.
@@ -83,7 +97,11 @@ pub fn addr(data: &[u8]) {
     let r4 = unsafe { uv_ip4_addr(text.as_ptr(), port, &mut sin) };
     let p4 = pton(libc::AF_INET, text.to_str().unwrap_or("\u{1}"));
     if text.to_str().is_ok() {
-        assert_eq!(r4 == 0, p4.is_some(), "uv_ip4_addr and uv_inet_pton disagree");
+        assert_eq!(
+            r4 == 0,
+            p4.is_some(),
+            "uv_ip4_addr and uv_inet_pton disagree"
+        );
     }
     if r4 == 0 {
         let mut name = [CANARY; 32];
@@ -138,7 +156,9 @@ pub fn idna(data: &[u8]) {
 }
 
 pub fn wtf8(data: &[u8]) {
-    use uv::wtf8::{uv_utf16_length_as_wtf8, uv_utf16_to_wtf8, uv_wtf8_length_as_utf16, uv_wtf8_to_utf16};
+    use uv::wtf8::{
+        uv_utf16_length_as_wtf8, uv_utf16_to_wtf8, uv_wtf8_length_as_utf16, uv_wtf8_to_utf16,
+    };
 
     // Bytes as WTF-8: valid text goes to UTF-16 and back unchanged.
     let text = c_string(data);
@@ -150,7 +170,10 @@ pub fn wtf8(data: &[u8]) {
         // SAFETY: `out` has `units` units of room (and more, unused).
         unsafe { uv_wtf8_to_utf16(text.as_ptr(), out.as_mut_ptr(), units) };
         assert_eq!(out[units - 1], 0, "terminated");
-        assert!(out[units..].iter().all(|&u| u == 0xabcd), "wrote past the length");
+        assert!(
+            out[units..].iter().all(|&u| u == 0xabcd),
+            "wrote past the length"
+        );
         // Back to WTF-8 and to UTF-16 again gives the same units. (Not the
         // same bytes: a surrogate pair spelled as two three-byte sequences
         // is accepted, as libuv does, and comes back as one four-byte one;
@@ -195,7 +218,10 @@ pub fn wtf8(data: &[u8]) {
         let r = unsafe { uv_utf16_to_wtf8(units.as_ptr(), units.len() as isize, &mut p, &mut got) };
         assert_eq!(r, UV_ENOBUFS, "size {size} of {len}");
         assert_eq!(buf[size], 0, "terminated");
-        assert!(buf[size + 1..].iter().all(|&b| b == CANARY), "wrote past {size}");
+        assert!(
+            buf[size + 1..].iter().all(|&b| b == CANARY),
+            "wrote past {size}"
+        );
     }
 
     fn utf16_to_wtf8(units: &[u16]) -> Vec<u8> {

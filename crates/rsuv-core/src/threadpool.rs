@@ -17,11 +17,11 @@
 
 use crate::event_loop::Shared;
 use crate::handle::Token;
+use crate::sys::thread::RawThread;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
-use crate::sys::thread::RawThread;
 use std::time::{Duration, Instant};
 
 /// Runs on a pool thread with the request's token.

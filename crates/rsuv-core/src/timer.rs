@@ -47,7 +47,6 @@ impl TimerHeap {
         self.heap.len()
     }
 
-
     /// The earliest due time, if any timer is armed.
     pub fn next_due(&self) -> Option<u64> {
         self.heap.first().map(|e| e.due)
@@ -204,7 +203,10 @@ mod tests {
         }
         model.sort();
         assert_eq!(h.len(), model.len());
-        assert_eq!(drain(&mut h, &mut p), model.iter().map(|m| m.2).collect::<Vec<_>>());
+        assert_eq!(
+            drain(&mut h, &mut p),
+            model.iter().map(|m| m.2).collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -36,9 +36,24 @@ impl Rng {
 
 /// Bytes that parsers care about, to splice in.
 const INTERESTING: &[&[u8]] = &[
-    b".", b":", b"::", b"%", b"xn--", b"-", b"255", b"256", b"0x", b"\xff",
-    b"\xc3\xa9", b"\xed\xa0\x80", b"\xf0\x9f\x98\x80", b"\x00", b"1.2.3.4",
-    b"ffff:", b"%lo", b"\xe2\x80\x8b",
+    b".",
+    b":",
+    b"::",
+    b"%",
+    b"xn--",
+    b"-",
+    b"255",
+    b"256",
+    b"0x",
+    b"\xff",
+    b"\xc3\xa9",
+    b"\xed\xa0\x80",
+    b"\xf0\x9f\x98\x80",
+    b"\x00",
+    b"1.2.3.4",
+    b"ffff:",
+    b"%lo",
+    b"\xe2\x80\x8b",
 ];
 
 fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
@@ -86,7 +101,9 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>], input: &mut Vec<u8>) {
 }
 
 fn seeds_of(name: &str) -> Vec<Vec<u8>> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds").join(name);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("seeds")
+        .join(name);
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok())
