@@ -140,7 +140,7 @@ pub unsafe extern "C" fn uv_close(h: *mut uv_handle_t, close_cb: uv_close_cb) {
             close_type(l, id, h);
             let note = CloseNote {
                 callback: close_cb.map_or(0, |f| f as usize),
-                tag: (*h).type_ as u32,
+                tag: (*h).type_ as u8,
             };
             l.close(id, note);
             (*h).close_cb = close_cb;

@@ -46,16 +46,15 @@ pub trait Host {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct CloseNote {
     pub callback: usize,
-    pub tag: u32,
+    pub tag: u8,
 }
 
-/// A handle waiting for its close callback, with its note: 16 bytes, as
-/// closing a million handles at once queues a million of these.
+/// A closing handle whose close callback waits for `release_close`.
 #[derive(Clone, Copy)]
 struct Closing {
     callback: usize,
     id: HandleId,
-    tag: u32,
+    tag: u8,
 }
 
 impl Closing {
@@ -203,8 +202,9 @@ pub struct Loop {
     /// them in; a closed one leaves a hole (`NIL`) until holes are half.
     asyncs: Vec<HandleId>,
     async_holes: usize,
-    /// Handles waiting for their close callback; runs newest first.
-    closing: Vec<Closing>,
+    /// The newest handle waiting for its close callback (`NIL`: none);
+    /// the chain runs newest first through the records' close notes.
+    closing: u32,
     /// Closing handles whose callback waits for `release_close`.
     held: Vec<Closing>,
     /// Handles with a deferred callback, in the order deferred.
@@ -257,7 +257,7 @@ impl Loop {
             epoch: 0,
             asyncs: Vec::new(),
             async_holes: 0,
-            closing: Vec::new(),
+            closing: NIL,
             held: Vec::new(),
             pending: VecDeque::new(),
             pending_spare: VecDeque::new(),
@@ -325,7 +325,7 @@ impl Loop {
         self.active_handles > 0
             || self.active_reqs > 0
             || !self.pending.is_empty()
-            || !self.closing.is_empty()
+            || self.closing != NIL
     }
 
     pub fn backend_fd(&self) -> i32 {
@@ -338,7 +338,7 @@ impl Loop {
             && (self.active_handles > 0 || self.active_reqs > 0)
             && self.pending.is_empty()
             && self.watchers[IDLE].is_empty()
-            && self.closing.is_empty()
+            && self.closing == NIL
         {
             self.next_timeout()
         } else {
@@ -611,8 +611,16 @@ impl Loop {
             }
             return false;
         }
-        self.closing.push(Closing::new(id, note));
+        self.queue_close(id, note);
         true
+    }
+
+    fn queue_close(&mut self, id: HandleId, note: CloseNote) {
+        let next = self.closing;
+        self.handles
+            .rec_mut(id)
+            .set_close_entry(note.callback, note.tag, next);
+        self.closing = id.0;
     }
 
     /// Starts closing like [`Loop::close`], but the close callback waits
@@ -654,7 +662,7 @@ impl Loop {
     pub fn release_close(&mut self, id: HandleId) {
         if let Some(i) = self.held.iter().position(|h| h.id == id) {
             let entry = self.held.swap_remove(i);
-            self.closing.push(entry);
+            self.queue_close(id, entry.note());
         }
     }
 
@@ -1150,35 +1158,26 @@ fn run_pending<H: Host>(lp: &LoopCell<Loop>, host: &H) {
     l.pending_spare = batch;
 }
 
-/// The most closing entries whose storage is kept between close phases.
-const SPARE_CLOSING: usize = 4096;
-
+/// Runs the close callbacks queued before this phase began, newest first;
+/// handles closed by those callbacks wait for the next iteration.
 fn run_closing<H: Host>(lp: &LoopCell<Loop>, host: &H) {
-    let mut closing = {
-        let mut l = lp.borrow_mut();
-        if l.closing.is_empty() {
-            return;
-        }
-        std::mem::take(&mut l.closing)
-    };
-    while let Some(entry) = closing.pop() {
-        let id = entry.id;
-        let token = {
+    let mut next = std::mem::replace(&mut lp.borrow_mut().closing, NIL);
+    while next != NIL {
+        let id = HandleId(next);
+        let (token, note) = {
             let mut l = lp.borrow_mut();
-            let token = l.handles.rec(id).token;
+            let r = l.handles.rec(id);
+            let (callback, tag, after) = r.close_entry().expect("a closing record holds its note");
+            next = after;
+            let token = r.token;
             l.unref_handle(id);
             l.handles.remove(id);
             sync(&l, host);
-            token
+            (token, CloseNote { callback, tag })
         };
         // The record is gone first: the callback may free the struct.
         let _out = lp.call_out();
-        host.close(token, entry.note());
-    }
-    let mut l = lp.borrow_mut();
-    // Kept for the next round, unless a burst of closes made it big.
-    if l.closing.is_empty() && closing.capacity() <= SPARE_CLOSING {
-        l.closing = closing;
+        host.close(token, note);
     }
 }
 

@@ -42,6 +42,8 @@ const READY: u8 = 2;
 const PENDING: u8 = 4;
 const IO_DIRTY: u8 = 8;
 const INTERNAL: u8 = 16;
+/// The payload holds the close note (`Record::set_close_entry`).
+const NOTED: u8 = 32;
 
 /// A handle's record: what every kind needs, and a small payload whose
 /// meaning depends on the kind, so a record costs 40 bytes whatever the
@@ -53,10 +55,13 @@ const INTERNAL: u8 = 16;
 /// | idle, prepare, check | start epoch (2) |
 /// | async | async-list slot (1) |
 /// | other, internal (I/O) | fd, interest, kernel events |
+/// | any, once closing | close callback (2), next closing (1); a timer keeps its repeat (2) |
 ///
 /// Reading a field of another kind gives its empty value (e.g. a timer
 /// watches no descriptor), so a record whose slot was reused by a handle
-/// of another kind is never taken for the old one's I/O.
+/// of another kind is never taken for the old one's I/O. Once the close
+/// note is in, the kind's fields read empty and ignore writes, except a
+/// timer's repeat, which `uv_timer_get_repeat` still reports.
 pub(crate) struct Record {
     pub token: Token,
     prev: u32,
@@ -65,6 +70,8 @@ pub(crate) struct Record {
     pub kind: Kind,
     pub flags: u8,
     marks: u8,
+    /// The C layer's tag for the close callback (`CloseNote::tag`).
+    close_tag: u8,
     payload: [u32; 5],
 }
 
@@ -94,12 +101,38 @@ impl Record {
             kind,
             flags: REF,
             marks: LINKED,
+            close_tag: 0,
             payload,
         }
     }
 
+    /// The kind whose fields the payload holds; `None` once it holds the
+    /// close note.
+    fn shape(&self) -> Option<Kind> {
+        (self.marks & NOTED == 0).then_some(self.kind)
+    }
+
     fn is_io(&self) -> bool {
-        matches!(self.kind, Kind::Other | Kind::Internal)
+        matches!(self.shape(), Some(Kind::Other | Kind::Internal))
+    }
+
+    /// Closing: keeps the close callback, the C layer's tag and the next
+    /// record in the loop's closing chain in the payload, so closing a
+    /// million handles queues them without allocating.
+    pub fn set_close_entry(&mut self, callback: usize, tag: u8, next: u32) {
+        let cb = callback as u64;
+        (self.payload[0], self.payload[1]) = split(cb);
+        self.payload[4] = next;
+        self.close_tag = tag;
+        self.marks |= NOTED;
+    }
+
+    /// The close callback, tag and next closing record, if closing.
+    pub fn close_entry(&self) -> Option<(usize, u8, u32)> {
+        (self.marks & NOTED != 0).then(|| {
+            let cb = join(self.payload[0], self.payload[1]) as usize;
+            (cb, self.close_tag, self.payload[4])
+        })
     }
 
     fn mark(&mut self, m: u8, on: bool) {
@@ -152,13 +185,14 @@ impl Record {
 
     /// Timers: absolute due time in loop milliseconds.
     pub fn due(&self) -> u64 {
-        match self.kind {
-            Kind::Timer => join(self.payload[0], self.payload[1]),
+        match self.shape() {
+            Some(Kind::Timer) => join(self.payload[0], self.payload[1]),
             _ => 0,
         }
     }
 
     pub fn repeat(&self) -> u64 {
+        // Words 2 and 3 outlive the close note.
         match self.kind {
             Kind::Timer => join(self.payload[2], self.payload[3]),
             _ => 0,
@@ -167,28 +201,29 @@ impl Record {
 
     pub fn set_timer(&mut self, due: u64, repeat: u64) {
         debug_assert_eq!(self.kind, Kind::Timer);
-        if self.kind == Kind::Timer {
+        if self.shape() == Some(Kind::Timer) {
             (self.payload[0], self.payload[1]) = split(due);
             (self.payload[2], self.payload[3]) = split(repeat);
         }
     }
 
     pub fn set_repeat(&mut self, repeat: u64) {
-        let due = self.due();
-        self.set_timer(due, repeat);
+        if self.kind == Kind::Timer {
+            (self.payload[2], self.payload[3]) = split(repeat);
+        }
     }
 
     /// Timers: the position in the timer heap (`NIL`: not in it).
     pub fn heap_pos(&self) -> u32 {
-        match self.kind {
-            Kind::Timer => self.payload[4],
+        match self.shape() {
+            Some(Kind::Timer) => self.payload[4],
             _ => NIL,
         }
     }
 
     pub fn set_heap_pos(&mut self, pos: u32) {
         debug_assert_eq!(self.kind, Kind::Timer);
-        if self.kind == Kind::Timer {
+        if self.shape() == Some(Kind::Timer) {
             self.payload[4] = pos;
         }
     }
@@ -196,14 +231,16 @@ impl Record {
     /// Idle, prepare and check: the watcher-phase epoch when last started,
     /// so a handle started during a phase waits for the next one.
     pub fn start_epoch(&self) -> u64 {
-        match self.kind {
-            Kind::Idle | Kind::Prepare | Kind::Check => join(self.payload[0], self.payload[1]),
+        match self.shape() {
+            Some(Kind::Idle | Kind::Prepare | Kind::Check) => {
+                join(self.payload[0], self.payload[1])
+            }
             _ => 0,
         }
     }
 
     pub fn set_start_epoch(&mut self, epoch: u64) {
-        if matches!(self.kind, Kind::Idle | Kind::Prepare | Kind::Check) {
+        if matches!(self.shape(), Some(Kind::Idle | Kind::Prepare | Kind::Check)) {
             (self.payload[0], self.payload[1]) = split(epoch);
         }
     }
@@ -211,15 +248,15 @@ impl Record {
     /// Async handles: the index of its entry in the loop's async list, so
     /// closing one is O(1).
     pub fn async_slot(&self) -> u32 {
-        match self.kind {
-            Kind::Async => self.payload[0],
+        match self.shape() {
+            Some(Kind::Async) => self.payload[0],
             _ => NIL,
         }
     }
 
     pub fn set_async_slot(&mut self, slot: u32) {
         debug_assert_eq!(self.kind, Kind::Async);
-        if self.kind == Kind::Async {
+        if self.shape() == Some(Kind::Async) {
             self.payload[0] = slot;
         }
     }
@@ -253,7 +290,11 @@ impl Record {
     }
 
     pub fn set_watch(&mut self, fd: i32, interest: u32) {
-        debug_assert!(self.is_io(), "{:?} watches no descriptor", self.kind);
+        debug_assert!(
+            matches!(self.kind, Kind::Other | Kind::Internal),
+            "{:?} watches no descriptor",
+            self.kind
+        );
         if self.is_io() {
             self.payload[0] = fd as u32;
             self.payload[1] = interest;
@@ -345,6 +386,7 @@ impl Registry {
         r.token = 0;
         r.kind = Kind::Other;
         r.marks = 0;
+        r.close_tag = 0;
         r.payload = [-1i32 as u32, 0, NIL, 0, 0];
         r.next = self.free;
         self.free = id.0;
