@@ -55,7 +55,7 @@ done
 # Under valgrind a test runs 10 to 50 times slower; the tests' own time
 # limits are generous, and this one only catches a hang.
 timeout_s=900
-export RSUV_UNDER_VALGRIND=1
+export RSUV_UNDER_CHECKER=valgrind
 
 status=0
 summary=()

@@ -7,7 +7,7 @@
 
 #include <dirent.h>
 
-/* A tenth of it under valgrind. */
+/* A tenth of it under a memory checker. */
 static size_t N = 1000 * 1000;
 
 static uv_timer_t* timers;
@@ -72,7 +72,7 @@ int main(void) {
    * first loop on: count from after one. */
   ASSERT_OK(uv_loop_init(&loop));
   ASSERT_OK(uv_loop_close(&loop));
-  if (getenv("RSUV_UNDER_VALGRIND") != NULL)
+  if (strcmp(under_checker(), "") != 0)
     N /= 10;
   fds_before = fd_count();
   rss_before = rss_kib();
@@ -119,7 +119,11 @@ int main(void) {
 
   ASSERT_EQ(fd_count(), fds_before);
   rss_after = rss_kib();
-  if (rss_after > rss_before + rss_before / 10 + 8 * 1024)
+  /* Under a memory checker its leak check stands in for this: ASan keeps
+   * freed blocks in quarantine, and valgrind's own caches grow as it
+   * translates code the loop runs for the first time. */
+  if (strcmp(under_checker(), "") == 0 &&
+      rss_after > rss_before + rss_before / 10 + 8 * 1024)
     TEST_FAIL_("resident memory %ld KiB after, %ld KiB before", rss_after,
                rss_before);
   printf("ok: %ld of %zu timers fired; RSS %ld -> %ld KiB\n", fired, N,

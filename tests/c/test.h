@@ -110,6 +110,14 @@
                  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
   } while (0)
 
+/* The memory checker this test runs under, from RSUV_UNDER_CHECKER
+ * ("valgrind" or "asan", set by scripts/test-valgrind.sh and
+ * scripts/test-asan.sh), or "" when none. */
+static inline const char* under_checker(void) {
+  const char* c = getenv("RSUV_UNDER_CHECKER");
+  return c != NULL ? c : "";
+}
+
 static inline void test_close_walk_cb_(uv_handle_t* handle, void* arg) {
   (void) arg;
   if (!uv_is_closing(handle))
