@@ -485,37 +485,9 @@ pub unsafe extern "C" fn uv_pipe_pending_type(h: *mut uv_pipe_t) -> c_int {
         if (*h).ipc == 0 || (*h).stream.p.accepted_fd == -1 {
             return UV_UNKNOWN_HANDLE;
         }
-        socket_handle_type((*h).stream.p.accepted_fd)
-    }
-}
-
-/// TCP, UDP or pipe, from a socket's family and type.
-pub(crate) fn socket_handle_type(fd: c_int) -> c_int {
-    // SAFETY: getsockname/getsockopt into local, correctly sized storage.
-    unsafe {
-        let mut ss: libc::sockaddr_storage = zeroed();
-        let mut len = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-        if libc::getsockname(fd, ptr::addr_of_mut!(ss) as *mut libc::sockaddr, &mut len) != 0 {
-            return UV_UNKNOWN_HANDLE;
-        }
-        let mut ty: c_int = 0;
-        let mut tlen = size_of::<c_int>() as libc::socklen_t;
-        if libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_TYPE,
-            ptr::addr_of_mut!(ty) as *mut c_void,
-            &mut tlen,
-        ) != 0
-        {
-            return UV_UNKNOWN_HANDLE;
-        }
-        match (c_int::from(ss.ss_family), ty) {
-            (libc::AF_INET | libc::AF_INET6, libc::SOCK_STREAM) => UV_TCP,
-            (libc::AF_INET | libc::AF_INET6, libc::SOCK_DGRAM) => UV_UDP,
-            (libc::AF_UNIX, libc::SOCK_STREAM) => UV_NAMED_PIPE,
-            _ => UV_UNKNOWN_HANDLE,
-        }
+        // As libuv: what the descriptor looks like, so a FIFO is a pipe and
+        // a file or character device is UV_FILE.
+        crate::tty::uv_guess_handle((*h).stream.p.accepted_fd)
     }
 }
 
