@@ -1,3 +1,4 @@
+/* rsuv: ours-only: libuv 1.44 loses the bytes still queued when the peer hangs up after a partial read, and leaks descriptors when queueing received ones fails; libuv 1.52.1 passes (its fixes #4997 and #4358) */
 /* IPC under a hostile peer: what arrives on an IPC pipe (ipc = 1) from a
  * peer that is not libuv. A fork()ed peer writes to its end of a socketpair
  * with raw sendmsg(): random bytes, in random amounts, with SCM_RIGHTS
@@ -21,9 +22,6 @@
  *   - after each round, once every handle is closed, the process holds
  *     exactly the descriptors it held before.
  * RSUV_FUZZ_SEED picks another seed; RSUV_FUZZ_ROUNDS more rounds. */
-/* rsuv: ours-only: libuv 1.44 loses the bytes still queued when the peer's
- * hangup arrives after a partial read, and leaks descriptors when queueing
- * received ones fails; libuv 1.52.1 passes (its fixes #4997 and #4358) */
 #include "test.h"
 
 #include <dirent.h>
