@@ -40,6 +40,7 @@ cc -std=gnu11 -O1 -g -Wall -Wextra -Werror -shared -fPIC -o "$work/fault.so" \
 # which expects each message in one read.
 tests=(test-tcp-bulk test-pipe-bulk test-tcp-many test-tcp-reset test-tcp-ipv6
        test-tcp-emfile test-write-queue-order test-ipc-fds test-ipc-hostile
+       test-api-fuzz
        test-fs-basic test-fs-bulk test-dns)
 cc -std=gnu11 -O2 -pthread -Ibuild/prefix/include -o "$work/udp-pummel-ours" \
   bench/udp-pummel.c -Lbuild/prefix/lib -luv
