@@ -7,12 +7,13 @@
 #             (--leak-check=full); "possibly lost" blocks are the thread
 #             stacks glibc keeps for threads still running at exit, which
 #             libuv's own runs show too.
-#   helgrind  (with --helgrind; not yet part of CI) the tests of threads,
-#             locks, the thread pool, async handles, signals and loops used
-#             from other threads. Not clean yet: helgrind only sees pthread
-#             primitives, and the engine synchronises with std's futex
-#             mutexes and with atomics (the loop cell, async flags), so it
-#             reports those accesses as races until they are annotated.
+#   helgrind  (with --helgrind) the tests of threads, locks, the thread
+#             pool, async handles, signals and loops used from other
+#             threads, against a build with the `helgrind` feature
+#             (build/helgrind-prefix): the engine's locks are pthread
+#             mutexes, which helgrind follows, and that build adds notes
+#             (client requests, sys/valgrind.rs) for the hand-offs made with
+#             atomics: the loop cell, the signal handler's spin lock.
 #
 # Suppressions would live in tests/valgrind/*.supp, each with its reason;
 # none is needed so far.
@@ -61,10 +62,10 @@ status=0
 summary=()
 
 run_tool() {
-  local tool=$1; shift
+  local tool=$1 prefix=$2; shift 2
   local log
   log=$(mktemp "${TMPDIR:-/tmp}/rsuv-valgrind.XXXXXX")
-  if ! tests/run-c-tests.sh --mode ours --skip-install --timeout "$timeout_s" \
+  if ! tests/run-c-tests.sh --mode ours --prefix "$prefix" --timeout "$timeout_s" \
       -j "$jobs" --wrap "$*" "${sel[@]}" 2>&1 | tee "$log"; then
     status=1
   fi
@@ -74,7 +75,7 @@ run_tool() {
 
 # memcheck: everything (or what the filters select).
 sel=("${filters[@]}")
-run_tool memcheck valgrind --quiet --error-exitcode=97 --leak-check=full \
+run_tool memcheck build/prefix valgrind --quiet --error-exitcode=97 --leak-check=full \
   --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
   --track-origins=yes "${supp[@]}"
 
@@ -92,7 +93,10 @@ else
   done
 fi
 if [ "$helgrind" = 1 ] && [ ${#sel[@]} -gt 0 ]; then
-  run_tool helgrind valgrind --quiet --tool=helgrind --error-exitcode=98 "${supp[@]}"
+  cargo build --release --quiet -p rsuv-capi --features helgrind --target-dir target/helgrind
+  RSUV_BUILT_DIR=target/helgrind/release scripts/install.sh build/helgrind-prefix >/dev/null
+  export RSUV_UNDER_CHECKER=helgrind
+  run_tool helgrind build/helgrind-prefix valgrind --quiet --tool=helgrind --error-exitcode=98 "${supp[@]}"
 fi
 
 printf '%s\n' "${summary[@]}"

@@ -71,13 +71,13 @@ static void blocking_work_cb(uv_work_t* req) {
 
 static int work_count;
 static int after_count;
-static volatile int work_thread_differs;
+static int work_thread_differs;
 
 static void simple_work_cb(uv_work_t* req) {
   uv_thread_t self = uv_thread_self();
   (void) req;
   if (!uv_thread_equal(&self, &loop_thread))
-    work_thread_differs = 1;
+    __atomic_fetch_or(&work_thread_differs, 1, __ATOMIC_SEQ_CST);
   __atomic_add_fetch(&work_count, 1, __ATOMIC_SEQ_CST);
 }
 

@@ -198,9 +198,13 @@ fn spin_lock() {
     {
         std::hint::spin_loop();
     }
+    // The lock word itself races by design.
+    rsuv_core::sys::valgrind::benign_race(HANDLER_LOCK.as_ptr() as usize, 1);
+    rsuv_core::sys::valgrind::happens_after(HANDLER_LOCK.as_ptr() as usize);
 }
 
 fn spin_unlock() {
+    rsuv_core::sys::valgrind::happens_before(HANDLER_LOCK.as_ptr() as usize);
     HANDLER_LOCK.store(false, Ordering::Release);
 }
 
@@ -293,6 +297,9 @@ fn sync_disposition(t: &mut Table, signum: c_int, _blocked: &Blocked) -> c_int {
         (true, true) => ONESHOT,
         (true, false) => REGULAR,
     };
+    // The handler reads and changes a signal's mode with atomics while it
+    // runs on any thread: the words race by design.
+    rsuv_core::sys::valgrind::benign_race(MODE.as_ptr() as usize, size_of_val(&MODE));
     let have = MODE[i].load(Ordering::Acquire);
     if want == have {
         return 0;

@@ -11,12 +11,13 @@ use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, NIL, REF};
 use crate::sys::clock;
 use crate::sys::loop_cell::LoopCell;
 use crate::sys::poller::{Poller, Waker};
+use crate::sys::sync::Mutex;
 use crate::threadpool::{self, Completion};
 use crate::timer::TimerHeap;
 use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, TryLockError};
+use std::sync::{Arc, OnceLock};
 
 /// The C layer's side of the callbacks: each gets the handle's token.
 pub trait Host {
@@ -121,6 +122,15 @@ pub struct Shared {
 #[repr(align(64))]
 struct CachePadded<T>(T);
 
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The last owner may be a worker: taking the lock once orders what
+        // the loop did under it before this teardown, for thread checkers
+        // that do not follow the Arc's count (helgrind).
+        drop(self.completions.0.lock());
+    }
+}
+
 impl Shared {
     fn new(waker: Waker) -> Shared {
         Shared {
@@ -143,7 +153,7 @@ impl Shared {
     }
 
     pub(crate) fn complete(&self, c: Completion) {
-        let mut done = self.completions.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut done = self.completions.0.lock();
         if let Some(next) = self.successor.get() {
             drop(done);
             return next.complete(c);
@@ -159,7 +169,6 @@ impl Shared {
         self.completions
             .0
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
             .iter()
             .any(|c| c.token == token && c.status == crate::threadpool::CANCELED)
     }
@@ -403,16 +412,12 @@ impl Loop {
             let guard = if old.forks == threadpool::forks() {
                 // No fork since `old` was made: whoever holds its lock is a
                 // live thread and lets it go.
-                Some(old.completions.0.lock().unwrap_or_else(|e| e.into_inner()))
+                Some(old.completions.0.lock())
             } else {
-                match old.completions.0.try_lock() {
-                    Ok(g) => Some(g),
-                    Err(TryLockError::Poisoned(e)) => Some(e.into_inner()),
-                    // Held at the fork by a thread the child does not have,
-                    // perhaps halfway through a push: what it guards can be
-                    // neither trusted nor freed.
-                    Err(TryLockError::WouldBlock) => None,
-                }
+                // None: held at the fork by a thread the child does not
+                // have, perhaps halfway through a push: what it guards can
+                // be neither trusted nor freed.
+                old.completions.0.try_lock()
             };
             // Jobs still holding `old` post to `new` from now on; `complete`
             // looks under the lock, so no completion falls in between.
@@ -425,7 +430,7 @@ impl Loop {
         match carried {
             Some(done) => {
                 woken |= !done.is_empty();
-                *new.completions.0.lock().unwrap_or_else(|e| e.into_inner()) = done;
+                *new.completions.0.lock() = done;
                 drop(old);
             }
             None => std::mem::forget(old),
@@ -1364,15 +1369,7 @@ fn process_wakeup<H: Host>(lp: &LoopCell<Loop>, host: &H, drain: bool, found_wai
         l.shared.wake_pending.store(false, Ordering::SeqCst);
         l.metrics.events += 1;
         let mut done = std::mem::take(&mut l.done_scratch);
-        std::mem::swap(
-            &mut done,
-            &mut *l
-                .shared
-                .completions
-                .0
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        );
+        std::mem::swap(&mut done, &mut *l.shared.completions.0.lock());
         l.active_reqs = l.active_reqs.saturating_sub(done.len() as u32);
         // As in libuv, each finished request is an event; the wakeup that
         // brought them was counted already.

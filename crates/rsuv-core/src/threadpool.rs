@@ -17,11 +17,12 @@
 
 use crate::event_loop::Shared;
 use crate::handle::Token;
+use crate::sys::sync::{Condvar, Mutex, MutexGuard};
 use crate::sys::thread::RawThread;
 use std::cell::Cell;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, Once};
+use std::sync::{Arc, Once};
 use std::time::{Duration, Instant};
 
 /// Runs on a pool thread with the request's token.
@@ -88,9 +89,7 @@ static POOL: Pool = Pool {
 };
 
 fn lock() -> MutexGuard<'static, State> {
-    // A job never runs under the lock, so a poisoned lock still holds a
-    // consistent queue.
-    POOL.state.lock().unwrap_or_else(|e| e.into_inner())
+    POOL.state.lock()
 }
 
 /// The pool size `UV_THREADPOOL_SIZE` asks for, read the way libuv reads it:
@@ -124,6 +123,8 @@ fn atoi(text: &str) -> i32 {
 
 fn start_threads(state: &mut State) {
     state.started = true;
+    // A hint to spinning workers; the jobs themselves pass under the lock.
+    crate::sys::valgrind::benign_race(SUBMITTED.as_ptr() as usize, 8);
     let n = configured_size(std::env::var("UV_THREADPOOL_SIZE").ok().as_deref());
     for _ in 0..n {
         let spawned = crate::sys::thread::spawn(worker, STACK_SIZE, c"libuv-worker");
@@ -171,7 +172,7 @@ extern "C" fn after_fork_child() {
         // The parent's hook did not hold the lock: no thread but this one
         // exists now, so a lock that is free can be taken.
         None => {
-            if let Ok(mut s) = POOL.state.try_lock() {
+            if let Some(mut s) = POOL.state.try_lock() {
                 s.reset_after_fork();
             }
         }
@@ -266,7 +267,7 @@ fn worker() {
                     continue;
                 }
                 s.idle += 1;
-                s = POOL.cond.wait(s).unwrap_or_else(|e| e.into_inner());
+                s = POOL.cond.wait(s);
                 s.idle -= 1;
             }
         };
@@ -368,9 +369,9 @@ pub fn shutdown() {
     let threads = {
         let mut s = lock();
         s.shutdown = true;
+        POOL.cond.notify_all();
         std::mem::take(&mut s.threads)
     };
-    POOL.cond.notify_all();
     // The process may exit from a work callback: that thread cannot wait
     // for itself.
     for t in threads {

@@ -177,6 +177,7 @@ impl<T> LoopCell<T> {
             // switch: it sees `inside`, or this load sees `shared`.
             compiler_fence(Ordering::SeqCst);
             if !self.shared.load(Ordering::Relaxed) {
+                self.note_entered();
                 return;
             }
             self.inside.store(false, Ordering::Release);
@@ -200,6 +201,7 @@ impl<T> LoopCell<T> {
                         self.inside.store(true, Ordering::Relaxed);
                         self.owner.store(me | HOME, Ordering::Relaxed);
                     }
+                    self.note_entered();
                     return;
                 }
             } else if owner & HOME != 0
@@ -229,8 +231,19 @@ impl<T> LoopCell<T> {
         owner == me || (owner == me | HOME && self.inside.load(Ordering::Relaxed))
     }
 
+    /// The thread checker learns that what the last thread inside did is
+    /// seen by this one (the hand-over is atomics and membarrier).
+    fn note_entered(&self) {
+        // The cell's own words race by design.
+        super::valgrind::benign_race(self.owner.as_ptr() as usize, size_of::<usize>());
+        super::valgrind::benign_race(self.inside.as_ptr() as usize, 1);
+        super::valgrind::benign_race(self.shared.as_ptr() as usize, 1);
+        super::valgrind::happens_after(self as *const LoopCell<T> as usize);
+    }
+
     fn leave_if_unborrowed(&self) {
         if self.borrows.get() == 0 && !self.held.get() {
+            super::valgrind::happens_before(self as *const LoopCell<T> as usize);
             // Decided by `owner`, not `inside`: a home thread that read a
             // stale `owner` after the switch may set `inside` for a moment.
             if self.owner.load(Ordering::Relaxed) & HOME != 0 {
