@@ -14,7 +14,7 @@
 #                 libuv 1.52.1 built in scratch; runs the libuv binaries on it
 #                 as a third column and prints both ratios
 #   BENCH...      subset of: loop-idle timers async queue-work udp-pummel
-#                 tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
+#                 tcp-pingpong tcp-pump pipe-pump tcp-pound tcp-conns million-writes
 #                 fs-stat fs-open-close fs-seq-io fs-scandir spawn spawn-1g
 #
 # Environment:
@@ -29,7 +29,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 benchdir=$root/bench
-all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound million-writes
+all_benches=(loop-idle timers async queue-work udp-pummel tcp-pingpong tcp-pump pipe-pump tcp-pound tcp-conns million-writes
              fs-stat fs-open-close fs-seq-io fs-scandir spawn spawn-1g)
 
 runs=5
@@ -63,12 +63,12 @@ done
 
 # Iteration counts (argument to each program); empty = program default.
 declare -A count=([loop-idle]='' [timers]='' [async]='' [queue-work]='' [udp-pummel]=''
-               [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [million-writes]=''
+               [tcp-pingpong]='' [tcp-pump]='' [pipe-pump]='' [tcp-pound]='' [tcp-conns]='' [million-writes]=''
                [fs-stat]='' [fs-open-close]='' [fs-seq-io]='' [fs-scandir]='' [spawn]='' [spawn-1g]='')
 if [ $quick = 1 ]; then
   [ "$runs" = 5 ] && runs=3
   count=([loop-idle]=1000000 [timers]=200000 [async]=3000 [queue-work]=100000 [udp-pummel]=100000
-         [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [million-writes]=200000
+         [tcp-pingpong]=15000 [tcp-pump]=256 [pipe-pump]=512 [tcp-pound]=5000 [tcp-conns]=100000 [million-writes]=200000
          [fs-stat]=200000 [fs-open-close]=80000 [fs-seq-io]=128 [fs-scandir]=60
          [spawn]=1000 [spawn-1g]=40)
 fi
