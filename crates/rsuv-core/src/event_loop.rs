@@ -11,7 +11,7 @@ use crate::handle::{HandleId, Kind, Registry, Token, ACTIVE, CLOSING, NIL, REF};
 use crate::sys::clock;
 use crate::sys::loop_cell::LoopCell;
 use crate::sys::poller::{Poller, Waker};
-use crate::sys::sync::Mutex;
+use crate::sys::sync::NotedMutex;
 use crate::threadpool::{self, Completion};
 use crate::timer::TimerHeap;
 use std::collections::VecDeque;
@@ -107,7 +107,7 @@ pub struct Shared {
     wake_pending: AtomicBool,
     awake: AtomicBool,
     /// On its own cache line: workers lock it while the loop reads the flags.
-    completions: CachePadded<Mutex<Vec<Completion>>>,
+    completions: CachePadded<NotedMutex<Vec<Completion>>>,
     idle_time: AtomicU64,
     poll_entry: AtomicU64,
     /// How many forks the thread pool had seen when this was made: if it
@@ -137,7 +137,7 @@ impl Shared {
             waker,
             wake_pending: AtomicBool::new(false),
             awake: AtomicBool::new(false),
-            completions: CachePadded(Mutex::new(Vec::new())),
+            completions: CachePadded(NotedMutex::new(Vec::new())),
             idle_time: AtomicU64::new(0),
             poll_entry: AtomicU64::new(0),
             forks: threadpool::forks(),
