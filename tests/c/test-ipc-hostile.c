@@ -398,16 +398,6 @@ static void read_cb(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) {
   }
 }
 
-static long fd_count(void) {
-  DIR* d = opendir("/proc/self/fd");
-  long n = 0;
-  ASSERT_NOT_NULL(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
 static void run_round(uint64_t round_seed, round_cfg_t c) {
   int sv[2], status, i;
   long fds_before;

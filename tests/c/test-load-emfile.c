@@ -21,16 +21,6 @@ static int fill[MAX_FILL], nfill;
 static const char *dir, *file, *tmpl;
 static int async_result = 1;
 
-static long fd_count(void) {
-  DIR* d = opendir("/proc/self/fd");
-  long n = 0;
-  ASSERT_NOT_NULL(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
 /* Counts a directory's entries, lending itself a filler's slot. */
 static long entries_in(const char* path) {
   DIR* d;

@@ -22,28 +22,6 @@ static int spawned, exits_seen, closes_seen, sigchld_seen;
 static uv_signal_t sigchld;
 static uv_timer_t next_burst;
 
-static long fd_count(void) {
-  DIR* d = opendir("/proc/self/fd");
-  long n = 0;
-  ASSERT_NOT_NULL(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
-static long rss_kib(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kib = -1;
-  ASSERT_NOT_NULL(f);
-  while (fgets(line, sizeof(line), f) != NULL)
-    if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-      break;
-  fclose(f);
-  return kib;
-}
-
 static int killed_by(int i) {
   static const int sigs[] = {SIGTERM, SIGKILL, SIGUSR1, SIGHUP};
   return i % 7 == 3 ? sigs[(i / 7) % 4] : 0;

@@ -26,28 +26,6 @@
 
 static int N = 10000;
 
-static long fd_count(void) {
-  DIR* d = opendir("/proc/self/fd");
-  long n = 0;
-  ASSERT_NOT_NULL(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
-static long rss_kib(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kib = -1;
-  ASSERT_NOT_NULL(f);
-  while (fgets(line, sizeof(line), f) != NULL)
-    if (sscanf(line, "VmRSS: %ld", &kib) == 1)
-      break;
-  fclose(f);
-  return kib;
-}
-
 static void check_rss(long before, long after) {
   if (strcmp(under_checker(), "") == 0 &&
       after > before + before / 10 + 16 * 1024)

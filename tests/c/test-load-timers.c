@@ -25,29 +25,6 @@ static uint64_t next_random(void) {
   return rng;
 }
 
-static long fd_count(void) {
-  DIR* d = opendir("/proc/self/fd");
-  long n = 0;
-  ASSERT_NOT_NULL(d);
-  while (readdir(d) != NULL)
-    n++;
-  closedir(d);
-  return n;
-}
-
-static long rss_kib(void) {
-  FILE* f = fopen("/proc/self/status", "r");
-  char line[256];
-  long kib = -1;
-  ASSERT_NOT_NULL(f);
-  while (fgets(line, sizeof(line), f) != NULL)
-    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-      break;
-  fclose(f);
-  ASSERT_GT(kib, 0);
-  return kib;
-}
-
 static void timer_cb(uv_timer_t* t) {
   size_t i = (size_t) (t - timers);
   ASSERT(started[i]);

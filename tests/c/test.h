@@ -6,6 +6,7 @@
 #ifndef RSUV_TEST_H_
 #define RSUV_TEST_H_
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,6 +110,31 @@
       TEST_FAIL_("assertion failed: %s == %s (\"%s\" vs \"%s\")", #a, #b,     \
                  a_ ? a_ : "(null)", b_ ? b_ : "(null)");                     \
   } while (0)
+
+/* Descriptors this process holds now (entries of /proc/self/fd, counting
+ * "." and ".." and the directory's own descriptor, the same each time). */
+static inline long fd_count(void) {
+  DIR* d = opendir("/proc/self/fd");
+  long n = 0;
+  ASSERT_NOT_NULL(d);
+  while (readdir(d) != NULL)
+    n++;
+  closedir(d);
+  return n;
+}
+
+/* This process's resident memory in KiB (VmRSS). */
+static inline long rss_kib(void) {
+  FILE* f = fopen("/proc/self/status", "r");
+  char line[256];
+  long kib = -1;
+  ASSERT_NOT_NULL(f);
+  while (fgets(line, sizeof(line), f) != NULL)
+    if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+      break;
+  fclose(f);
+  return kib;
+}
 
 /* The memory checker this test runs under, from RSUV_UNDER_CHECKER
  * ("valgrind" or "asan", set by scripts/test-valgrind.sh and
