@@ -131,10 +131,7 @@ int main(int argc, char** argv) {
   free(kids);
 
   ASSERT_EQ(fd_count(), fds_before);
-  if (strcmp(under_checker(), "") == 0 &&
-      rss_kib() > rss_before + rss_before / 10 + 8 * 1024)
-    TEST_FAIL_("resident memory %ld KiB after, %ld KiB before", rss_kib(),
-               rss_before);
+  (void) expect_rss_back(rss_before, 8 * 1024);
   printf("ok: %d children in bursts of %d, %d SIGCHLD callbacks\n", TOTAL,
          BURST, sigchld_seen);
   return 0;
