@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of rsuv: the engine's Rust unit tests, the ABI layout test,
+# Runs every test of rsuv: the Rust unit and integration tests (engine and
+# the safe `rsuv` crate) and the Rust examples, the ABI layout test,
 # and the C tests (each built against our header + library, against Debian's
 # libuv, and Debian-built but run on our libuv.so.1).
 set -euo pipefail
@@ -8,6 +9,17 @@ cd "$root"
 
 echo "== cargo test"
 cargo test --workspace --quiet
+
+echo "== Rust examples (crates/rsuv/examples)"
+for ex in crates/rsuv/examples/*.rs; do
+    name=$(basename "$ex" .rs)
+    if timeout 60 cargo run --quiet -p rsuv --example "$name" >/dev/null; then
+        echo "PASS example $name"
+    else
+        echo "FAIL example $name"
+        exit 1
+    fi
+done
 
 echo "== ABI layout"
 bash tests/abi/run.sh

@@ -1,0 +1,63 @@
+//! rsuv: libuv's event loop in safe Rust, on the same engine as rsuv's
+//! `libuv.so.1`.
+//!
+//! # The model
+//!
+//! A [`Loop`] runs callbacks on the thread that made it, in libuv's order:
+//! due timers, then each iteration idle, prepare, the poll for I/O, check,
+//! and close callbacks. [`Loop::run`] returns when nothing active and
+//! referenced is left ([`RunMode::Default`]), after one iteration
+//! ([`RunMode::Once`], [`RunMode::NoWait`]), or after [`Loop::stop`].
+//!
+//! Handles are owned values: [`Timer`], [`Idle`], [`Prepare`], [`Check`]
+//! and [`Async`]. Dropping one closes it; [`Timer::close`] and friends
+//! close with a callback. Callbacks are closures (`FnMut` where they
+//! repeat) and get a view of their handle, so a callback can stop, restart
+//! or close its own handle without capturing it. An active handle keeps
+//! the loop alive unless unreferenced (`unref`).
+//!
+//! Errors are [`Error`]s carrying libuv's code and name.
+//!
+//! ```
+//! use rsuv::{Loop, RunMode, Timer};
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//! use std::time::Duration;
+//!
+//! let lp = Loop::new()?;
+//! let ticks = Rc::new(Cell::new(0));
+//! let timer = Timer::new(&lp)?;
+//! let t = ticks.clone();
+//! timer.start(Duration::from_millis(1), Duration::from_millis(1), move |timer| {
+//!     t.set(t.get() + 1);
+//!     if t.get() == 3 {
+//!         timer.stop();
+//!     }
+//! })?;
+//! lp.run(RunMode::Default);
+//! assert_eq!(ticks.get(), 3);
+//! # Ok::<(), rsuv::Error>(())
+//! ```
+//!
+//! # Status
+//!
+//! This crate covers the loop and the handles the engine owns today
+//! (timers, idle/prepare/check, async). Streams, UDP, signals, processes,
+//! the file system, DNS and the async face come as the engine takes over
+//! their I/O from the C layer (issue 10).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod async_handle;
+mod error;
+mod event_loop;
+mod handle;
+mod timer;
+mod watcher;
+
+pub use async_handle::{Async, AsyncSender};
+pub use error::{Error, Result};
+pub use event_loop::{Loop, RunMode};
+pub use rsuv_core::Metrics;
+pub use timer::Timer;
+pub use watcher::{Check, Idle, Prepare};
