@@ -39,25 +39,52 @@
 //! # Ok::<(), rsuv::Error>(())
 //! ```
 //!
+//! [`Loop::queue_work`] runs a closure on the thread pool and hands its
+//! result back on the loop thread.
+//!
+//! # The `async` face
+//!
+//! [`Loop::block_on`] drives a future with the loop itself: between polls
+//! the loop runs, so callback-style handles and futures share one loop and
+//! one thread. [`Loop::sleep`] and [`Loop::work`] are futures over a timer
+//! and the thread pool.
+//!
+//! ```
+//! use rsuv::Loop;
+//! use std::time::Duration;
+//!
+//! let lp = Loop::new()?;
+//! let l = lp.clone();
+//! let answer = lp.block_on(async move {
+//!     l.sleep(Duration::from_millis(1)).await?;
+//!     l.work(|| 6 * 7).await
+//! })?;
+//! assert_eq!(answer, 42);
+//! # Ok::<(), rsuv::Error>(())
+//! ```
+//!
 //! # Status
 //!
-//! This crate covers the loop and the handles the engine owns today
-//! (timers, idle/prepare/check, async). Streams, UDP, signals, processes,
-//! the file system, DNS and the async face come as the engine takes over
-//! their I/O from the C layer (issue 10).
+//! This crate covers the loop and what the engine owns today: timers,
+//! idle/prepare/check, async and the thread pool. Streams, UDP, signals,
+//! processes, the file system and DNS come as the engine takes over their
+//! I/O from the C layer (issue 10).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod async_handle;
 mod error;
 mod event_loop;
+mod future;
 mod handle;
 mod timer;
 mod watcher;
+mod work;
 
 pub use async_handle::{Async, AsyncSender};
 pub use error::{Error, Result};
 pub use event_loop::{Loop, RunMode};
+pub use future::Sleep;
 pub use rsuv_core::Metrics;
 pub use timer::Timer;
 pub use watcher::{Check, Idle, Prepare};
