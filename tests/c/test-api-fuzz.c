@@ -53,6 +53,8 @@ typedef struct slot_s {
   int repeat;        /* timers */
   int signum;        /* signals, while started */
   int bound, listening, connected, connecting, reading;
+  /* The last error a read reported (UV_EOF, a reset), or 0. */
+  int read_error;
   int exited;        /* processes */
   int peer[2];       /* pipe and poll: a socketpair; [1] is the outside end */
   int writes, sends; /* requests in flight */
@@ -182,6 +184,7 @@ static void read_cb(uv_stream_t* h, ssize_t n, const uv_buf_t* buf) {
   if (n < 0) {
     /* EOF or a reset: reading is over for this handle. */
     s->reading = 0;
+    s->read_error = (int) n;
     ASSERT_OK(uv_read_stop(h));
   }
 }
@@ -340,8 +343,17 @@ static void op_start(slot_t* s) {
       s->connecting = 1;
       s->bound = 1;
     } else if (s->connected && !s->reading) {
-      ASSERT_OK(uv_read_start((uv_stream_t*) &s->u.tcp, alloc_cb, read_cb));
-      s->reading = 1;
+      /* After a read error the stream is no longer readable (both libuv
+       * versions); after EOF libuv 1.52 lets reading restart and 1.44
+       * does not. */
+      int r = uv_read_start((uv_stream_t*) &s->u.tcp, alloc_cb, read_cb);
+      if (s->read_error == 0)
+        ASSERT_OK(r);
+      else if (s->read_error != UV_EOF)
+        ASSERT_EQ(r, UV_ENOTCONN);
+      else
+        ASSERT(r == 0 || r == UV_ENOTCONN);
+      s->reading = r == 0;
     }
     break;
   case T_PIPE:
