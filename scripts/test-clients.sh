@@ -128,13 +128,25 @@ setup_node() {
       || { cat "$work/apt.log" >&2; die "apt-get download nodejs libnode108 failed"; }
     rm -rf "$dir.new" && mkdir -p "$dir.new"
     for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$dir.new"; done
-    # libnode108's shared-library dependencies (not its node-* JS modules).
-    local deps=() d
+    # libnode108's shared-library dependencies are installed; its node-*
+    # JS modules (which Debian's node loads from /usr/share/nodejs, e.g.
+    # cjs-module-lexer) are unpacked beside it, as installing them would
+    # pull in Debian's nodejs over the machine's own.
+    local deps=() mods=() d
     for d in $(dpkg-deb -f "$work"/debs/libnode108_*.deb Depends | tr ',' '\n' | sed 's/[(|].*//'); do
-      case $d in node-*) ;; *) installed "$d" || deps+=("$d") ;; esac
+      case $d in node-*) mods+=("$d") ;; *) installed "$d" || deps+=("$d") ;; esac
     done
     apt_install "${deps[@]}"
+    if [ ${#mods[@]} -gt 0 ]; then
+      (cd "$work/debs" && apt-get -o APT::Sandbox::User=root download "${mods[@]}" >>"$work/apt.log" 2>&1) \
+        || { cat "$work/apt.log" >&2; die "apt-get download ${mods[*]} failed"; }
+      for d in "${mods[@]}"; do dpkg-deb -x "$work"/debs/"${d}"_*.deb "$dir.new"; done
+    fi
     rm -rf "$dir" && mv "$dir.new" "$dir"
+  fi
+  # Debian's node looks for its JS modules at /usr/share/nodejs only.
+  if [ ! -e /usr/share/nodejs ] && [ -d "$dir/usr/share/nodejs" ] && [ "$(id -u)" = 0 ]; then
+    ln -s "$dir/usr/share/nodejs" /usr/share/nodejs
   fi
   node_bin="$dir/usr/bin/node"
   node_lib=$(dirname "$(find "$dir/usr/lib" -name libnode.so.108 | head -n 1)")/libnode.so.108
