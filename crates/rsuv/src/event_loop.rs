@@ -3,9 +3,10 @@
 //!
 //! The engine knows a handle by a token. For C handles that is the struct's
 //! address; here it is the index (plus one) of the handle's slot, which
-//! holds its callbacks. A slot is freed only after the close callback, when
-//! the engine has forgotten the token, so a reused token never reaches an
-//! old handle's closures.
+//! holds its callbacks, and in the high half the slot's incarnation. A slot
+//! is freed only after the close callback and is reborn with a new
+//! incarnation, so a closed handle's value never reaches the handle that
+//! reuses its slot (nor its engine record, which checks the token).
 
 use crate::error::{Error, Result};
 use rsuv_core::sys::loop_cell::LoopCell;
@@ -35,6 +36,8 @@ pub(crate) type Callback = Box<dyn FnMut(&HandleRef)>;
 #[derive(Default)]
 struct Slot {
     id: Option<HandleId>,
+    /// Bumped each time the slot is freed; part of the token.
+    incarnation: u32,
     /// Bumped when the callback is replaced, so a callback that replaced
     /// itself (a timer restarted from its own callback) is not put back.
     generation: u32,
@@ -124,12 +127,13 @@ impl Loop {
             slots.push(Slot::default());
             slots.len() - 1
         });
-        let token = index + 1;
+        let incarnation = self.inner.slots.borrow()[index].incarnation;
+        let token = (incarnation as usize) << 32 | (index + 1);
         let id = self.inner.engine.borrow_mut().init_handle(token, kind);
         let mut slots = self.inner.slots.borrow_mut();
         slots[index] = Slot {
             id: Some(id),
-            generation: slots[index].generation,
+            incarnation,
             ..Slot::default()
         };
         HandleRef {
@@ -142,9 +146,11 @@ impl Loop {
 
     fn with_slot<R>(&self, token: Token, f: impl FnOnce(&mut Slot) -> R) -> Option<R> {
         let mut slots = self.inner.slots.borrow_mut();
+        let index = (token as u32 as usize).wrapping_sub(1);
+        let incarnation = (token >> 32) as u32;
         slots
-            .get_mut(token.wrapping_sub(1))
-            .filter(|s| s.id.is_some())
+            .get_mut(index)
+            .filter(|s| s.id.is_some() && s.incarnation == incarnation)
             .map(f)
     }
 
@@ -177,18 +183,18 @@ impl Loop {
 
     fn finish_close(&self, token: Token) {
         let Some(slot) = self.with_slot(token, |s| {
-            let generation = s.generation.wrapping_add(1);
+            let incarnation = s.incarnation.wrapping_add(1);
             std::mem::replace(
                 s,
                 Slot {
-                    generation,
+                    incarnation,
                     ..Slot::default()
                 },
             )
         }) else {
             return;
         };
-        self.inner.free.borrow_mut().push(token - 1);
+        self.inner.free.borrow_mut().push(token as u32 as usize - 1);
         let Slot {
             callback, on_close, ..
         } = slot;
@@ -284,7 +290,7 @@ impl HandleRef {
         });
     }
 
-    pub(crate) fn has_callback(&self) -> bool {
+    pub(crate) fn was_started(&self) -> bool {
         self.lp
             .with_slot(self.token, |s| s.started)
             .unwrap_or(false)
@@ -296,7 +302,8 @@ impl HandleRef {
     }
 
     pub(crate) fn is_active(&self) -> bool {
-        self.lp.inner.engine.borrow().is_active(self.id)
+        let l = self.lp.inner.engine.borrow();
+        l.is_handle(self.id, self.token) && l.is_active(self.id)
     }
 
     pub(crate) fn is_closing(&self) -> bool {
@@ -305,7 +312,8 @@ impl HandleRef {
     }
 
     pub(crate) fn has_ref(&self) -> bool {
-        self.lp.inner.engine.borrow().has_ref(self.id)
+        let l = self.lp.inner.engine.borrow();
+        l.is_handle(self.id, self.token) && l.has_ref(self.id)
     }
 
     pub(crate) fn set_ref(&self, on: bool) {

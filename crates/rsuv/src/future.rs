@@ -83,42 +83,60 @@ impl Loop {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> impl Future<Output = Result<T>> {
-        let state: Rc<RefCell<Pending<T>>> = Rc::new(RefCell::new(Pending::Waiting(None)));
-        let s = state.clone();
-        self.queue_work(work, move |r| {
-            let old = std::mem::replace(&mut *s.borrow_mut(), Pending::Done(Some(r)));
-            if let Pending::Waiting(Some(w)) = old {
-                w.wake();
-            }
-        });
-        WorkFuture { state }
+        let slot = Slot::new();
+        let s = slot.clone();
+        self.queue_work(work, move |r| s.complete(r));
+        WorkFuture { slot }
     }
 }
 
+/// Where a callback leaves a future's output, waking the future.
+struct Slot<T>(Rc<RefCell<Pending<T>>>);
+
 enum Pending<T> {
     Waiting(Option<Waker>),
-    Done(Option<Result<T>>),
+    Done(Option<T>),
+}
+
+impl<T> Clone for Slot<T> {
+    fn clone(&self) -> Self {
+        Slot(self.0.clone())
+    }
+}
+
+impl<T> Slot<T> {
+    fn new() -> Slot<T> {
+        Slot(Rc::new(RefCell::new(Pending::Waiting(None))))
+    }
+
+    fn complete(&self, value: T) {
+        let old = std::mem::replace(&mut *self.0.borrow_mut(), Pending::Done(Some(value)));
+        if let Pending::Waiting(Some(w)) = old {
+            w.wake();
+        }
+    }
+
+    /// The output once, when it is there; else the waker is kept.
+    fn poll(&self, cx: &Context<'_>) -> Poll<T> {
+        match &mut *self.0.borrow_mut() {
+            Pending::Waiting(w) => {
+                *w = Some(cx.waker().clone());
+                Poll::Pending
+            }
+            Pending::Done(v) => v.take().map_or(Poll::Pending, Poll::Ready),
+        }
+    }
 }
 
 struct WorkFuture<T> {
-    state: Rc<RefCell<Pending<T>>>,
+    slot: Slot<Result<T>>,
 }
 
 impl<T> Future for WorkFuture<T> {
     type Output = Result<T>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
-        let mut s = self.state.borrow_mut();
-        match &mut *s {
-            Pending::Waiting(w) => {
-                *w = Some(cx.waker().clone());
-                Poll::Pending
-            }
-            Pending::Done(r) => match r.take() {
-                Some(r) => Poll::Ready(r),
-                None => Poll::Pending,
-            },
-        }
+        self.slot.poll(cx)
     }
 }
 
@@ -126,7 +144,7 @@ impl<T> Future for WorkFuture<T> {
 pub struct Sleep {
     lp: Loop,
     delay: Duration,
-    state: Option<(Timer, Rc<RefCell<Pending<()>>>)>,
+    state: Option<(Timer, Slot<()>)>,
 }
 
 impl Future for Sleep {
@@ -134,33 +152,15 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<()>> {
         if self.state.is_none() {
-            let timer = match Timer::new(&self.lp) {
-                Ok(t) => t,
-                Err(e) => return Poll::Ready(Err(e)),
-            };
-            let pending = Rc::new(RefCell::new(Pending::Waiting(None)));
-            let p = pending.clone();
-            let started = timer.start(self.delay, Duration::ZERO, move |_| {
-                let old = std::mem::replace(&mut *p.borrow_mut(), Pending::Done(Some(Ok(()))));
-                if let Pending::Waiting(Some(w)) = old {
-                    w.wake();
-                }
-            });
-            if let Err(e) = started {
-                return Poll::Ready(Err(e));
-            }
-            self.state = Some((timer, pending));
+            let timer = Timer::new(&self.lp)?;
+            let slot = Slot::new();
+            let s = slot.clone();
+            timer.start(self.delay, Duration::ZERO, move |_| s.complete(()))?;
+            self.state = Some((timer, slot));
         }
-        let Some((_, pending)) = &self.state else {
-            return Poll::Pending;
-        };
-        let mut s = pending.borrow_mut();
-        match &mut *s {
-            Pending::Waiting(w) => {
-                *w = Some(cx.waker().clone());
-                Poll::Pending
-            }
-            Pending::Done(_) => Poll::Ready(Ok(())),
+        match &self.state {
+            Some((_, slot)) => slot.poll(cx).map(Ok),
+            None => Poll::Pending,
         }
     }
 }

@@ -54,7 +54,7 @@ impl Timer {
     /// (`uv_timer_again`); `EINVAL` if it was never started.
     pub fn again(&self) -> Result<()> {
         self.h.check_open()?;
-        if !self.h.has_callback() {
+        if !self.h.was_started() {
             return Err(Error::EINVAL);
         }
         let id = self.h.id;

@@ -2,7 +2,7 @@
 //! the loop with its result (`uv_queue_work`).
 //!
 //! The engine's pool knows a job by a token and two plain functions. Here
-//! the token is the address of the job's boxed state, unique while the job
+//! the token is the address of the job's result cell, unique while the job
 //! is queued, and the closures wait in two tables: one shared with the
 //! pool threads (the work), one on the loop thread (the completion).
 
@@ -24,9 +24,6 @@ thread_local! {
     /// Completions waiting for the loop thread, by token.
     static AFTER: RefCell<HashMap<Token, After>> = RefCell::new(HashMap::new());
 }
-
-/// The job's identity: its address is the token.
-struct Ticket(#[allow(dead_code)] u8);
 
 fn run_work(token: Token) {
     let work = WORK
@@ -63,9 +60,10 @@ impl Loop {
         work: impl FnOnce() -> T + Send + 'static,
         after: impl FnOnce(Result<T>) + 'static,
     ) {
-        let ticket = Box::new(Ticket(0));
-        let token = &*ticket as *const Ticket as usize;
         let result: Arc<Mutex<Option<T>>> = Arc::new(Mutex::new(None));
+        // The result's cell lives until the completion, so its address is
+        // unique among queued jobs.
+        let token = Arc::as_ptr(&result) as usize;
         let slot = result.clone();
         WORK.lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -81,8 +79,6 @@ impl Loop {
             a.borrow_mut().insert(
                 token,
                 Box::new(move |status| {
-                    // The ticket lives until here, so the token stays unique.
-                    drop(ticket);
                     let value = result.lock().unwrap_or_else(PoisonError::into_inner).take();
                     match value {
                         Some(v) if status == 0 => after(Ok(v)),

@@ -274,3 +274,30 @@ fn errors_carry_libuv_codes_and_names() {
     assert_eq!(Error::from(io).name(), "ENOENT");
     assert_eq!(Error::from_code(-99999).name(), "Unknown system error");
 }
+
+#[test]
+fn a_closed_handle_never_reaches_the_handle_that_reuses_its_slot() {
+    let lp = Loop::new().unwrap();
+    let old = Timer::new(&lp).unwrap();
+    old.close(|| {});
+    lp.run(RunMode::Default);
+    let fired = Rc::new(Cell::new(false));
+    let new = Timer::new(&lp).unwrap();
+    let f = fired.clone();
+    new.start(Duration::from_secs(60), ZERO, move |_| f.set(true))
+        .unwrap();
+    // The old value is closed: it cannot start, stop or unref the new one.
+    assert_eq!(
+        old.start(ZERO, ZERO, |_| unreachable!()),
+        Err(Error::EINVAL)
+    );
+    old.stop();
+    old.unref();
+    old.close(|| unreachable!());
+    assert!(old.is_closing());
+    assert!(new.is_active());
+    assert!(new.has_ref());
+    assert!(!new.is_closing());
+    drop(old);
+    assert!(new.is_active());
+}
